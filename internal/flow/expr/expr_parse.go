@@ -305,7 +305,7 @@ func (p *parser) primary() (node, error) {
 		if _, err := strconv.ParseFloat(t.text, 64); err != nil {
 			return node{}, fmt.Errorf("bad number %q", t.text)
 		}
-		return node{code: "float(" + t.text + ")"}, nil
+		return node{code: t.text}, nil
 	case tokString:
 		return node{code: strconv.Quote(t.text)}, nil
 	case tokIdent:
