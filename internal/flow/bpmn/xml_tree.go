@@ -23,9 +23,9 @@ const maxDepth = 200
 func parseTree(data []byte) (*node, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
+	dec.CharsetReader = charsetReader
 	var stack []*node
 	var root *node
-	var text strings.Builder
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -47,7 +47,6 @@ func parseTree(data []byte) (*node, error) {
 			if len(stack) > maxDepth {
 				return nil, fmt.Errorf("nesting deeper than %d", maxDepth)
 			}
-			text.Reset()
 		case xml.CharData:
 			if len(stack) > 0 {
 				stack[len(stack)-1].text += string(t)
@@ -136,3 +135,21 @@ func (n *node) extension(local string, spaces ...string) *node {
 }
 
 func (n *node) trimmedText() string { return strings.TrimSpace(n.text) }
+
+// charsetReader accepts the single-byte encodings older modelers declare
+// (several MIWG files say ISO-8859-1); UTF-8 needs no reader.
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(charset) {
+	case "iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii", "windows-1252", "cp1252":
+		data, err := io.ReadAll(input)
+		if err != nil {
+			return nil, err
+		}
+		runes := make([]rune, len(data))
+		for i, c := range data {
+			runes[i] = rune(c)
+		}
+		return strings.NewReader(string(runes)), nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q", charset)
+}

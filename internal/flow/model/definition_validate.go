@@ -35,7 +35,7 @@ func validateElement(e *Element, knownJobType func(string) bool, ps *Problems) {
 			ps.Add(e, "multi-instance user task needs a collection or loopCardinality to know how many people act")
 		}
 	}
-	if e.Kind == KindSubProcess && e.StartEvent() == nil {
+	if e.Kind == KindSubProcess && e.StartEvent() == nil && len(e.Children) > 0 {
 		ps.Add(e, "sub-process has no none start event")
 	}
 }
@@ -69,12 +69,9 @@ func validateEvent(e *Element, ps *Problems) {
 	case EventTimer:
 		if e.Timer == nil {
 			ps.Add(e, "timer event has no timeDuration, timeDate or timeCycle")
-		} else if e.Timer.Kind == TimeCycle && e.Kind == KindBoundaryEvent && e.CancelActivity {
-			// An interrupting cycle fires once; allowed, the repetition is moot.
-			_ = e
 		}
 	case EventMessage:
-		if e.Job == nil && (e.Message == nil || e.Message.Name == "") {
+		if e.Message == nil || e.Message.Name == "" {
 			ps.Add(e, "message event has no message name")
 		}
 	case EventError:

@@ -146,3 +146,6 @@ type FormField struct {
 
 // FormFieldTypes are the accepted FormField.Type values.
 var FormFieldTypes = map[string]bool{"string": true, "long": true, "boolean": true, "date": true, "enum": true}
+
+// String returns the kind's BPMN local name.
+func (k Kind) String() string { return string(k) }

@@ -15,8 +15,8 @@ type Problem struct {
 	ElementID   string // "" for problems of the whole file
 	ElementType string // with the bpmn: prefix, e.g. "bpmn:eventBasedGateway"
 	Reason      string
-	// In names the event an unsupported event definition sits on, e.g.
-	// "bpmn:intermediateThrowEvent"; "" otherwise.
+	// In qualifies an unsupported element: "in bpmn:endEvent" for an event
+	// definition on an event, "as event sub-process"; "" otherwise.
 	In string
 }
 
@@ -26,7 +26,7 @@ func (p Problem) String() string {
 	if p.Reason == ReasonUnsupported {
 		s := fmt.Sprintf("unsupported element %s (%s)", p.ElementType, p.ElementID)
 		if p.In != "" {
-			s += " in " + p.In
+			s += " " + p.In
 		}
 		return s
 	}
