@@ -1,0 +1,226 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OpenAPI returns the OpenAPI 3.1 document generated from the route table:
+// every /api/ route, its parameters, request and response schemas (derived
+// from the Go types by reflection) and the shared error body.
+func (s *Server) OpenAPI() []byte {
+	s.openapiOnce.Do(func() { s.openapiDoc = s.buildOpenAPI() })
+	return s.openapiDoc
+}
+
+type openapiState struct {
+	openapiOnce sync.Once
+	openapiDoc  []byte
+}
+
+var pathParamRe = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
+
+func (s *Server) buildOpenAPI() []byte {
+	g := &schemaGen{defs: map[string]any{}}
+	paths := map[string]map[string]any{}
+	for _, r := range s.routes {
+		if !r.IsAPI() || r.Doc == nil {
+			continue
+		}
+		d := r.Doc
+		op := map[string]any{"summary": d.Summary, "operationId": operationID(r)}
+		if d.Tag != "" {
+			op["tags"] = []string{d.Tag}
+		}
+		var params []any
+		for _, m := range pathParamRe.FindAllStringSubmatch(r.Path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
+		}
+		for _, q := range d.Query {
+			t := q.Type
+			if t == "" {
+				t = "string"
+			}
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Desc, "schema": map[string]any{"type": t}})
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if d.Body != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(d.Body))}}}
+		}
+		status := d.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		resp := map[string]any{"description": http.StatusText(status)}
+		if d.Resp != nil {
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(d.Resp))}}
+		}
+		errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+		responses := map[string]any{itoa(status): resp, "default": errRef}
+		op["responses"] = responses
+		if r.Access != Public {
+			op["security"] = []any{map[string]any{"bearer": []string{}}, map[string]any{"cookie": []string{}}}
+			if r.Perm != "" {
+				op["x-permission"] = string(r.Perm)
+			}
+		}
+		p := r.Path
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		paths[p][strings.ToLower(r.Method)] = op
+	}
+	g.schema(reflect.TypeOf(APIError{}))
+	g.defs["Error"] = g.defs["APIError"]
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "guanjia API", "version": "1",
+			"description": "Butler-style service operations. Authenticate with POST /api/v1/auth/login, then send the token as Authorization: Bearer."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": g.defs,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
+			},
+		},
+	}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	return b
+}
+
+func operationID(r Route) string {
+	p := pathParamRe.ReplaceAllString(r.Path, "by_$1")
+	p = strings.NewReplacer("/api/", "", "/", "_", "-", "_").Replace(p)
+	return strings.ToLower(r.Method) + "_" + strings.Trim(p, "_")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// schemaGen turns Go types into JSON Schema (2020-12, as OpenAPI 3.1 uses).
+type schemaGen struct{ defs map[string]any }
+
+var (
+	timeT    = reflect.TypeOf(time.Time{})
+	rawJSONT = reflect.TypeOf(json.RawMessage{})
+	numberT  = reflect.TypeOf(json.Number(""))
+)
+
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	nullable := false
+	for t.Kind() == reflect.Pointer {
+		t, nullable = t.Elem(), true
+	}
+	s := g.schemaOf(t)
+	if nullable {
+		if typ, ok := s["type"].(string); ok {
+			s = copyMap(s)
+			s["type"] = []string{typ, "null"}
+		} else if ref, ok := s["$ref"]; ok {
+			s = map[string]any{"anyOf": []any{map[string]any{"$ref": ref}, map[string]any{"type": "null"}}}
+		}
+	}
+	return s
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
+	switch {
+	case t == timeT:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawJSONT:
+		return map[string]any{}
+	case t == numberT:
+		return map[string]any{"type": "number"}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return map[string]any{"type": "string", "contentEncoding": "base64"}
+		}
+		return map[string]any{"type": []string{"array", "null"}, "items": g.schema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": []string{"object", "null"}, "additionalProperties": g.schema(t.Elem())}
+	case reflect.Interface:
+		return map[string]any{}
+	case reflect.Struct:
+		name := t.Name()
+		if name == "" {
+			return g.structSchema(t)
+		}
+		if _, ok := g.defs[name]; !ok {
+			g.defs[name] = map[string]any{} // placeholder against recursion
+			g.defs[name] = g.structSchema(t)
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	g.addFields(t, props, &required)
+	sort.Strings(required)
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+func (g *schemaGen) addFields(t reflect.Type, props map[string]any, required *[]string) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				g.addFields(ft, props, required)
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = g.schema(f.Type)
+		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+			*required = append(*required, name)
+		}
+	}
+}
