@@ -29,8 +29,9 @@ func ParseValue(raw string) (Value, error) {
 	return Value{Raw: raw, Expr: e}, nil
 }
 
-// ParseList splits a comma-separated literal list ("a, b") into Values; an
-// expression is kept whole because it may yield a list itself. It returns
+// ParseList splits a comma-separated list ("a, ${team}") into Values; a
+// list that is one expression is kept whole because it may yield a list
+// itself and may contain commas. It returns
 // the first compilation error.
 func ParseList(raw string) ([]Value, error) {
 	raw = strings.TrimSpace(raw)
@@ -47,7 +48,11 @@ func ParseList(raw string) ([]Value, error) {
 	var out []Value
 	for _, part := range strings.Split(raw, ",") {
 		if p := strings.TrimSpace(part); p != "" {
-			out = append(out, Value{Raw: p})
+			v, err := ParseValue(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
 		}
 	}
 	return out, nil
