@@ -65,10 +65,10 @@ type Token struct {
 
 // MIBody counts the instances of a multi-instance activity.
 type MIBody struct {
-	Total     int   `json:"n"`         // nrOfInstances
-	Completed int   `json:"done"`      // nrOfCompletedInstances
-	Active    int   `json:"active"`    // nrOfActiveInstances
-	Next      int   `json:"next"`      // next loopCounter to start (sequential)
+	Total     int   `json:"n"`               // nrOfInstances
+	Completed int   `json:"done"`            // nrOfCompletedInstances
+	Active    int   `json:"active"`          // nrOfActiveInstances
+	Next      int   `json:"next"`            // next loopCounter to start (sequential)
 	Items     []any `json:"items,omitempty"` // the collection, snapshot at start
 }
 
