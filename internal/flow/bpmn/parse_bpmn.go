@@ -51,13 +51,12 @@ func Parse(data []byte, opts Options) (*model.Definition, error) {
 	b := newBuilder(root, opts)
 	b.build(root)
 	b.def.Display.Source = data
+	// Resolve and validate even after syntax problems so the author sees
+	// everything at once; problems caused only by a skipped unsupported
+	// element are left out as noise.
 	ps := b.problems
-	if len(ps) == 0 {
-		ps = append(ps, b.def.Resolve()...)
-	}
-	if len(ps) == 0 {
-		ps = append(ps, b.def.Validate(opts.KnownJobType)...)
-	}
+	ps = append(ps, b.withoutSkipped(b.def.Resolve())...)
+	ps = append(ps, b.withoutSkipped(b.def.Validate(opts.KnownJobType))...)
 	if len(ps) > 0 {
 		return nil, ps
 	}
@@ -71,6 +70,7 @@ type builder struct {
 	errors   map[string]bpmnError
 	problems model.Problems
 	opts     Options
+	skipped  map[string]bool // ids of unsupported elements
 }
 
 type message struct {
@@ -81,7 +81,7 @@ type message struct {
 type bpmnError struct{ code, name string }
 
 func newBuilder(root *node, opts Options) *builder {
-	b := &builder{messages: map[string]message{}, errors: map[string]bpmnError{}, opts: opts}
+	b := &builder{messages: map[string]message{}, errors: map[string]bpmnError{}, opts: opts, skipped: map[string]bool{}}
 	for _, c := range root.children {
 		if c.space != nsBPMN {
 			continue
@@ -202,6 +202,7 @@ func (b *builder) scope(p *model.Process, parent *model.Element, n *node) {
 }
 
 func (b *builder) unsupported(local, id, in string) {
+	b.skipped[id] = true
 	b.problems = append(b.problems, model.Problem{ElementID: id, ElementType: "bpmn:" + local, Reason: model.ReasonUnsupported, In: in})
 }
 
@@ -228,3 +229,22 @@ func (b *builder) flow(p *model.Process, n *node) {
 
 // collapseSpace turns modeler line breaks in names into single spaces.
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// withoutSkipped drops problems about, or pointing at, unsupported elements
+// already reported.
+func (b *builder) withoutSkipped(ps model.Problems) model.Problems {
+	var out model.Problems
+	for _, p := range ps {
+		if b.skipped[p.ElementID] {
+			continue
+		}
+		if f := b.def.Flows[p.ElementID]; f != nil && (b.skipped[f.SourceID] || b.skipped[f.TargetID]) {
+			continue
+		}
+		if e := b.def.Elements[p.ElementID]; e != nil && b.skipped[e.AttachedToID] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
@@ -280,5 +281,33 @@ func TestEventsDoNotModifyGivenState(t *testing.T) {
 	}
 	if _, _, err := in.m.CompleteTask(def, in.st, 999, nil, t0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown task: %v", err)
+	}
+}
+
+func BenchmarkMachineThreeTasks(b *testing.B) {
+	def := mustParse(b, process(`<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>
+	  <userTask id="t1"/><sequenceFlow id="f2" sourceRef="t1" targetRef="t2"/>
+	  <userTask id="t2"/><sequenceFlow id="f3" sourceRef="t2" targetRef="t3"/>
+	  <userTask id="t3"/><sequenceFlow id="f4" sourceRef="t3" targetRef="e"/><endEvent id="e"/>`))
+	m := New(Options{})
+	vars := map[string]any{"initiator": "li", "amount": 1200}
+	b.ReportAllocs()
+	for b.Loop() {
+		st, _, err := m.Start(def, vars, t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(st); err != nil {
+			b.Fatal(err)
+		}
+		for st.Status == StatusActive {
+			st, _, err = m.CompleteTask(def, st, st.Tokens[0].ID, nil, t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.Marshal(st); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
