@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/errs"
 )
 
@@ -90,4 +91,15 @@ func (s *Service) Roots(ctx context.Context) ([]Node, error) {
 		out = append(out, *n)
 	}
 	return out, rows.Err()
+}
+
+// SystemCreateDepartment adds a department without permission checks.
+func (s *Service) SystemCreateDepartment(ctx context.Context, in DepartmentInput) (*Department, error) {
+	d := &Department{NodeID: in.NodeID, Kind: in.Kind, Name: in.Name}
+	err := s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		d.CreatedAt = tx.Now
+		return tx.QueryRowContext(ctx, `INSERT INTO departments (node_id, kind, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			d.NodeID, d.Kind, d.Name, db.Ms(tx.Now), db.Ms(tx.Now)).Scan(&d.ID)
+	})
+	return d, err
 }

@@ -1,0 +1,211 @@
+// Package app wires the application: config → database → services → HTTP.
+// Nothing here is global; cmd/guanjia builds one App per process and tests
+// build as many as they like.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/guanjia/guanjia/internal/admin"
+	"github.com/guanjia/guanjia/internal/audit"
+	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/i18n"
+	"github.com/guanjia/guanjia/internal/jobs"
+	"github.com/guanjia/guanjia/internal/org"
+	"github.com/guanjia/guanjia/internal/web"
+)
+
+// Config is everything the process is told at start.
+type Config struct {
+	Addr          string // listen address
+	DataDir       string // SQLite file and uploaded files
+	DBURL         string // postgres://… or empty for SQLite in DataDir
+	SQLiteSync    db.Sync
+	SecureCookies bool
+	TrustProxy    bool
+	// Workers runs River's job workers (off for one-shot commands).
+	Workers bool
+	Auth    auth.Config
+}
+
+// App is a wired application.
+type App struct {
+	Cfg    Config
+	Log    *slog.Logger
+	DB     *db.DB
+	Jobs   *jobs.Queue
+	Audit  *audit.Log
+	Auth   *auth.Service
+	Org    *org.Service
+	Ann    *admin.Announcements
+	Server *web.Server
+	Cat    *i18n.Catalogs
+}
+
+// New opens the database, applies migrations and builds every service and
+// route. It fails when the database cannot be opened or migrated.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	d, err := db.Open(ctx, db.Config{URL: cfg.DBURL, Path: filepath.Join(cfg.DataDir, "guanjia.db"), Sync: cfg.SQLiteSync})
+	if err != nil {
+		return nil, err
+	}
+	a, err := NewWithDB(ctx, cfg, log, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewWithDB builds the application on an open database (tests use it).
+func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*App, error) {
+	if cfg.Auth.SessionIdle == 0 {
+		cfg.Auth = auth.DefaultConfig()
+	}
+	if err := d.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, d); err != nil {
+		return nil, err
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: d, Cat: cat}
+	a.Audit = audit.New(d)
+	a.Auth = auth.NewService(d, a.Audit, cfg.Auth)
+	a.Org = org.NewService(d, a.Audit, cfg.Auth.Argon2)
+	a.Ann = admin.NewAnnouncements(d, a.Audit)
+	if err := a.Org.EnsureBuiltinRoles(ctx); err != nil {
+		return nil, err
+	}
+	a.Jobs = jobs.New(d, log)
+	a.registerJobs()
+	if err := a.Jobs.Build(cfg.Workers); err != nil {
+		return nil, err
+	}
+	if err := a.buildServer(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) buildServer() error {
+	s, err := web.New(web.Config{SecureCookies: a.Cfg.SecureCookies, TrustProxy: a.Cfg.TrustProxy}, a.Log, a.Auth, a.Cat, a.ready)
+	if err != nil {
+		return err
+	}
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages} {
+		if err := add(s.Renderer()); err != nil {
+			return err
+		}
+	}
+	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
+	s.AddNav(org.Nav()...)
+	s.AddNav(admin.Nav()...)
+	account := &web.Account{S: s, Home: a.homeData}
+	s.Mount(account,
+		&org.HTTP{Svc: a.Org},
+		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
+	)
+	a.Server = s
+	return nil
+}
+
+func (a *App) homeData(c *web.Ctx) (any, error) {
+	anns, err := a.Ann.Current(c.R.Context(), c.P.NodePath, time.Now().UTC(), 10)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Announcements": anns}, nil
+}
+
+// ready reports whether the database answers and is fully migrated.
+func (a *App) ready(ctx context.Context) (map[string]any, error) {
+	details := map[string]any{"database": string(a.DB.Dialect)}
+	if err := a.DB.Ping(ctx); err != nil {
+		return details, fmt.Errorf("database: %w", err)
+	}
+	pending, err := a.DB.Pending(ctx)
+	if err != nil {
+		return details, err
+	}
+	if len(pending) > 0 {
+		details["pending_migrations"] = pending
+		return details, errors.New("migrations pending")
+	}
+	return details, nil
+}
+
+// CleanupArgs is the periodic job that removes expired sessions and codes.
+type CleanupArgs struct{}
+
+// Kind names the job.
+func (CleanupArgs) Kind() string { return "platform.cleanup" }
+
+type cleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	auth *auth.Service
+	log  *slog.Logger
+}
+
+func (w *cleanupWorker) Work(ctx context.Context, j *river.Job[CleanupArgs]) error {
+	n, err := w.auth.CleanupExpired(ctx)
+	if err == nil && n > 0 {
+		w.log.Info("removed expired sessions and codes", "rows", n)
+	}
+	return err
+}
+
+func (a *App) registerJobs() {
+	jobs.Register(a.Jobs, &cleanupWorker{auth: a.Auth, log: a.Log})
+	a.Jobs.Every(10*time.Minute, func() river.JobArgs { return CleanupArgs{} })
+}
+
+// Serve runs the HTTP server and the job workers until ctx ends, then shuts
+// down gracefully. ready, when not nil, receives the bound address.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
+	}
+	if a.Cfg.Workers {
+		if err := a.Jobs.Start(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if jerr := a.Jobs.Stop(sctx); jerr != nil && err == nil {
+		err = jerr
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
