@@ -88,13 +88,15 @@ func walkAll(t *testing.T, data []byte, policy, plan int, visited map[string]boo
 }
 
 type walker struct {
-	t       *testing.T
-	def     *model.Definition
-	in      *inst
-	policy  int
-	plan    int
-	visited map[string]bool
-	taken   map[string]bool // elements started in this run
+	t        *testing.T
+	def      *model.Definition
+	in       *inst
+	policy   int
+	plan     int
+	visited  map[string]bool
+	taken    map[string]bool // elements started in this run
+	radixes  map[string]int
+	gateways []string
 }
 
 func (w *walker) record(effects []Effect) {
@@ -219,16 +221,17 @@ func (w *walker) preferred(g *model.Element) *model.SequenceFlow {
 
 // radix gives each branching gateway its digit of the plan number (base 3).
 func (w *walker) radix(g *model.Element) int {
-	r := 1
-	for _, id := range sortedIDs(w.def) {
-		if id == g.ID {
-			return r
-		}
-		if e := w.def.Elements[id]; e.Kind == model.KindExclusiveGateway && len(e.Outgoing) > 1 {
-			r *= 3
+	if w.radixes == nil {
+		w.radixes = map[string]int{}
+		r := 1
+		for _, id := range sortedIDs(w.def) {
+			if e := w.def.Elements[id]; e.Kind == model.KindExclusiveGateway && len(e.Outgoing) > 1 {
+				w.radixes[id] = r
+				r *= 3
+			}
 		}
 	}
-	return r
+	return w.radixes[g.ID]
 }
 
 // steerable reports whether variables alone can choose every branch.
@@ -246,7 +249,14 @@ func steerable(g *model.Element) bool {
 func (w *walker) steer() {
 	yes, _ := expr.Compile("true")
 	no, _ := expr.Compile("false")
-	for _, id := range sortedIDs(w.def) {
+	if w.gateways == nil {
+		for _, id := range sortedIDs(w.def) {
+			if w.def.Elements[id].Kind == model.KindExclusiveGateway {
+				w.gateways = append(w.gateways, id)
+			}
+		}
+	}
+	for _, id := range w.gateways {
 		g := w.def.Elements[id]
 		if g.Kind != model.KindExclusiveGateway || len(g.Outgoing) < 2 || w.byVariables(g) {
 			continue
