@@ -46,8 +46,10 @@ const DefaultTimeZone = "Asia/Shanghai"
 type YearData struct {
 	Year int `json:"year"`
 	// Source says where the data came from, e.g. the notice's title or URL.
-	Source   string      `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Holidays are whole days off, weekends inside a holiday included.
 	Holidays []NamedDate `json:"holidays"`
+	// Workdays are make-up working days (调休), usually weekend days.
 	Workdays []NamedDate `json:"workdays"`
 }
 
@@ -152,7 +154,7 @@ func dateOfDay(day int) Date {
 
 func weekdayOfDay(day int) time.Weekday {
 	// 1970-01-01 was a Thursday.
-	return time.Weekday(((day%7)+7+int(time.Thursday)) % 7)
+	return time.Weekday(((day % 7) + 7 + int(time.Thursday)) % 7)
 }
 
 // Clock is a wall-clock time of day in minutes after midnight, from 0 (00:00)
