@@ -36,13 +36,17 @@ type Service struct {
 	audit   *audit.Log
 	cfg     Config
 	limiter *limiter
+	// dummyHash is checked for unknown usernames so they cost as much as
+	// real ones and timing does not reveal which names exist.
+	dummyHash string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
 
 // NewService returns the auth service.
 func NewService(d *db.DB, log *audit.Log, cfg Config) *Service {
-	return &Service{db: d, audit: log, cfg: cfg, limiter: newLimiter(cfg.LoginsPerIP, time.Minute),
+	dummy, _ := HashPassword(RandomToken(12), cfg.Argon2)
+	return &Service{db: d, audit: log, cfg: cfg, limiter: newLimiter(cfg.LoginsPerIP, time.Minute), dummyHash: dummy,
 		Now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -84,8 +88,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, password_hash, name, status, failed_logins, locked_until FROM staff WHERE username = ?`, username).
 		Scan(&id, &hash, &name, &status, &failed, &locked)
 	if db.IsNoRows(err) {
-		// Spend the same time as a real check so timing does not reveal names.
-		_, _ = CheckPassword(dummyHash, password)
+		_, _ = CheckPassword(s.dummyHash, password)
 		return nil, errs.New(errs.EUnauthorized, "error.login.invalid")
 	}
 	if err != nil {
@@ -115,9 +118,6 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	}
 	return sess, nil
 }
-
-// dummyHash is checked for unknown usernames so they cost as much as real ones.
-var dummyHash, _ = HashPassword("not-a-real-password", DefaultArgon2)
 
 func (s *Service) recordFailure(ctx context.Context, id int64, failed int, now time.Time) error {
 	failed++

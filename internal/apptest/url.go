@@ -1,0 +1,5 @@
+package apptest
+
+import "net/url"
+
+func urlEncode(s string) string { return url.QueryEscape(s) }
