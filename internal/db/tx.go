@@ -131,3 +131,22 @@ func Now(ctx context.Context) time.Time {
 	}
 	return time.Now().UTC().Truncate(time.Millisecond)
 }
+
+// TxOrFail returns the transaction in ctx; called outside one it returns a
+// querier whose every call fails, so a missing transaction is loud.
+func TxOrFail(ctx context.Context) Querier {
+	if tx := TxFrom(ctx); tx != nil {
+		return tx
+	}
+	return noTx{}
+}
+
+type noTx struct{}
+
+var errNoTx = fmt.Errorf("db: this write needs a transaction")
+
+func (noTx) ExecContext(context.Context, string, ...any) (sql.Result, error) { return nil, errNoTx }
+func (noTx) QueryContext(context.Context, string, ...any) (*sql.Rows, error) { return nil, errNoTx }
+func (noTx) QueryRowContext(context.Context, string, ...any) *sql.Row {
+	panic(errNoTx) // a write path reached without its transaction: a bug
+}

@@ -1,0 +1,339 @@
+// Package timers keeps durable deadlines. A timer is a row written in the
+// transaction of the change that sets it; it fires exactly once, in its own
+// transaction that also holds whatever the handler does. Two mechanisms fire
+// it and the row's state decides which one wins:
+//
+//   - an in-process scheduler that looks a few seconds ahead and fires each
+//     timer at its instant (River's scheduler works in 5-second steps, too
+//     coarse for a 10-minute acknowledgement deadline);
+//   - a River job per timer, scheduled a little after the instant, which fires
+//     it when no process was up at the time, and retries a failing handler.
+//
+// Several server instances may race for a timer: the UPDATE that claims it
+// lets exactly one through.
+package timers
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/jobs"
+)
+
+// Timer is a fired timer as its handler sees it.
+type Timer struct {
+	ID      int64
+	Kind    string
+	Subject string
+	DueAt   time.Time
+	Payload json.RawMessage
+}
+
+// Handler runs a fired timer inside the firing transaction (ctx carries it).
+// An error rolls the firing back; the timer stays pending and is retried.
+type Handler func(ctx context.Context, t Timer) error
+
+// Config tunes the in-process scheduler.
+type Config struct {
+	Poll      time.Duration // how often the database is read for timers coming due
+	Lookahead time.Duration // how far ahead a read looks
+	Backstop  time.Duration // River fires a timer this long after its instant if nothing else did
+	Batch     int           // timers read per poll
+	Workers   int           // timers fired at once
+}
+
+// DefaultConfig fires within a few milliseconds of the instant while the
+// process runs, and within Backstop plus River's 5-second step otherwise.
+func DefaultConfig() Config {
+	return Config{Poll: 500 * time.Millisecond, Lookahead: 3 * time.Second, Backstop: 3 * time.Second, Batch: 5000, Workers: 4}
+}
+
+// Service schedules and fires timers.
+type Service struct {
+	db       *db.DB
+	q        *jobs.Queue
+	log      *slog.Logger
+	cfg      Config
+	mu       sync.Mutex
+	handlers map[string]Handler
+	queue    dueHeap
+	queued   map[int64]bool
+	backoff  map[int64]time.Time // failed timers wait before the next try here
+	wake     chan struct{}
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// Fired counts firings by this process (for tests and metrics).
+	fired int64
+}
+
+// New returns a timer service and registers its backstop worker on q.
+func New(d *db.DB, q *jobs.Queue, log *slog.Logger, cfg Config) *Service {
+	if cfg.Poll == 0 {
+		cfg = DefaultConfig()
+	}
+	s := &Service{db: d, q: q, log: log, cfg: cfg, handlers: map[string]Handler{}, queued: map[int64]bool{}, backoff: map[int64]time.Time{},
+		wake: make(chan struct{}, 1), Now: func() time.Time { return time.Now().UTC() }}
+	jobs.Register(q, &backstopWorker{s: s})
+	return s
+}
+
+// Handle registers the handler of a kind. Call before Start.
+func (s *Service) Handle(kind string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[kind] = h
+}
+
+// FireArgs is the River job that backs a timer up.
+type FireArgs struct {
+	TimerID int64 `json:"timer_id"`
+}
+
+// Kind names the job.
+func (FireArgs) Kind() string { return "timers.fire" }
+
+type backstopWorker struct {
+	river.WorkerDefaults[FireArgs]
+	s *Service
+}
+
+func (w *backstopWorker) Work(ctx context.Context, j *river.Job[FireArgs]) error {
+	_, err := w.s.Fire(ctx, j.Args.TimerID)
+	return err
+}
+
+// Schedule sets a timer inside the transaction carried by ctx and returns
+// its id. It fails outside a transaction.
+func (s *Service) Schedule(ctx context.Context, kind, subject string, at time.Time, payload any) (int64, error) {
+	tx := db.TxFrom(ctx)
+	if tx == nil {
+		return 0, errors.New("timers: Schedule outside a transaction")
+	}
+	var body string
+	if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return 0, fmt.Errorf("timers: payload: %w", err)
+		}
+		body = string(b)
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		kind, subject, db.Ms(at), body, db.Ms(tx.Now)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("timers: schedule %s: %w", kind, err)
+	}
+	if _, err := s.q.Insert(ctx, FireArgs{TimerID: id}, &river.InsertOpts{ScheduledAt: at.Add(s.cfg.Backstop), MaxAttempts: 25}); err != nil {
+		return 0, err
+	}
+	tx.AfterCommit(func() { s.offer(id, at) })
+	return id, nil
+}
+
+// Cancel cancels a pending timer in the caller's transaction. Cancelling a
+// timer that fired or was cancelled already is not an error. Its backstop job
+// will find it cancelled and do nothing.
+func (s *Service) Cancel(ctx context.Context, id int64) error {
+	_, err := db.TxOrFail(ctx).ExecContext(ctx, `UPDATE timers SET state = 'cancelled' WHERE id = ? AND state = 'pending'`, id)
+	if err != nil {
+		return fmt.Errorf("timers: cancel %d: %w", id, err)
+	}
+	return nil
+}
+
+// CancelSubject cancels every pending timer of a kind and subject.
+func (s *Service) CancelSubject(ctx context.Context, kind, subject string) error {
+	_, err := db.TxOrFail(ctx).ExecContext(ctx, `UPDATE timers SET state = 'cancelled' WHERE kind = ? AND subject = ? AND state = 'pending'`, kind, subject)
+	if err != nil {
+		return fmt.Errorf("timers: cancel %s %s: %w", kind, subject, err)
+	}
+	return nil
+}
+
+// Fire fires one timer now if it is still pending, running its handler in
+// the same transaction. It reports whether this call fired it.
+func (s *Service) Fire(ctx context.Context, id int64) (bool, error) {
+	fired := false
+	err := s.db.WithTxAt(ctx, s.Now(), func(ctx context.Context, tx *db.Tx) error {
+		var t Timer
+		var due int64
+		var payload string
+		err := tx.QueryRowContext(ctx, `UPDATE timers SET state = 'fired', fired_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'
+			RETURNING kind, subject, due_at, payload`, db.Ms(tx.Now), id).Scan(&t.Kind, &t.Subject, &due, &payload)
+		if db.IsNoRows(err) {
+			return nil // fired elsewhere, or cancelled
+		}
+		if err != nil {
+			return fmt.Errorf("timers: claim %d: %w", id, err)
+		}
+		t.ID, t.DueAt = id, db.Time(due)
+		if payload != "" {
+			t.Payload = json.RawMessage(payload)
+		}
+		s.mu.Lock()
+		h := s.handlers[t.Kind]
+		s.mu.Unlock()
+		if h == nil {
+			return fmt.Errorf("timers: no handler for kind %q", t.Kind)
+		}
+		if err := h(ctx, t); err != nil {
+			return fmt.Errorf("timers: %s %s: %w", t.Kind, t.Subject, err)
+		}
+		fired = true
+		return nil
+	})
+	if fired {
+		s.mu.Lock()
+		s.fired++
+		s.mu.Unlock()
+	}
+	return fired, err
+}
+
+// FiredCount returns how many timers this process fired.
+func (s *Service) FiredCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired
+}
+
+// offer puts a just-scheduled timer on the in-process queue when it is due
+// within the lookahead; later ones are read by a later poll.
+func (s *Service) offer(id int64, at time.Time) {
+	if at.Sub(s.Now()) > s.cfg.Lookahead {
+		return
+	}
+	s.mu.Lock()
+	if !s.queued[id] {
+		s.queued[id] = true
+		heap.Push(&s.queue, dueItem{id: id, at: at})
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run fires timers until ctx ends. Every instance may run it.
+func (s *Service) Run(ctx context.Context) {
+	work := make(chan int64)
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				_, err := s.Fire(context.WithoutCancel(ctx), id)
+				s.mu.Lock()
+				delete(s.queued, id)
+				if err != nil {
+					s.backoff[id] = s.Now().Add(30 * time.Second)
+				}
+				s.mu.Unlock()
+				if err != nil {
+					s.log.Warn("timer failed; it will be retried", "timer", id, "err", err)
+				}
+			}
+		}()
+	}
+	defer func() { close(work); wg.Wait() }()
+	poll := time.NewTicker(s.cfg.Poll)
+	defer poll.Stop()
+	s.poll(ctx)
+	for {
+		s.mu.Lock()
+		var next time.Duration = time.Hour
+		var due []int64
+		now := s.Now()
+		for s.queue.Len() > 0 {
+			top := s.queue[0]
+			if d := top.at.Sub(now); d > 0 {
+				next = d
+				break
+			}
+			heap.Pop(&s.queue)
+			due = append(due, top.id)
+		}
+		s.mu.Unlock()
+		for _, id := range due {
+			select {
+			case work <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(due) > 0 {
+			continue
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-poll.C:
+			s.poll(ctx)
+		case <-s.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// poll reads the timers coming due within the lookahead.
+func (s *Service) poll(ctx context.Context) {
+	horizon := s.Now().Add(s.cfg.Lookahead)
+	rows, err := s.db.R.QueryContext(ctx, s.db.Rebind(`SELECT id, due_at FROM timers WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?`), db.Ms(horizon), s.cfg.Batch)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("timers: poll", "err", err)
+		}
+		return
+	}
+	defer rows.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var id, due int64
+		if err := rows.Scan(&id, &due); err != nil {
+			return
+		}
+		if until, ok := s.backoff[id]; ok {
+			if s.Now().Before(until) {
+				continue
+			}
+			delete(s.backoff, id)
+		}
+		if !s.queued[id] {
+			s.queued[id] = true
+			heap.Push(&s.queue, dueItem{id: id, at: db.Time(due)})
+		}
+	}
+}
+
+type dueItem struct {
+	id int64
+	at time.Time
+}
+
+type dueHeap []dueItem
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}

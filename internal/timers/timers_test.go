@@ -1,0 +1,187 @@
+package timers_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/db/dbtest"
+	"github.com/guanjia/guanjia/internal/jobs"
+	"github.com/guanjia/guanjia/internal/timers"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func newService(t *testing.T, d *db.DB) *timers.Service {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := jobs.New(d, log)
+	cfg := timers.DefaultConfig()
+	cfg.Poll = 50 * time.Millisecond
+	s := timers.New(d, q, log, cfg)
+	if err := q.Build(false); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func schedule(t *testing.T, d *db.DB, s *timers.Service, kind, subject string, at time.Time) int64 {
+	t.Helper()
+	var id int64
+	err := d.WithTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		id, err = s.Schedule(ctx, kind, subject, at, map[string]string{"note": subject})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func state(t *testing.T, d *db.DB, id int64) string {
+	var st string
+	if err := d.Q(context.Background()).QueryRowContext(context.Background(), `SELECT state FROM timers WHERE id = ?`, id).Scan(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestFiresOnTimeOnceAndCommitsWithItsEffects(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d)
+		var mu sync.Mutex
+		firedAt := map[string]time.Time{}
+		s.Handle("test", func(ctx context.Context, tm timers.Timer) error {
+			// The handler's own writes commit with the firing.
+			if _, err := db.TxOrFail(ctx).ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)`, "fired:"+tm.Subject, string(tm.Payload), 0); err != nil {
+				return err
+			}
+			mu.Lock()
+			firedAt[tm.Subject] = time.Now()
+			mu.Unlock()
+			return nil
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+
+		start := time.Now()
+		soon := schedule(t, d, s, "test", "soon", start.Add(300*time.Millisecond))
+		later := schedule(t, d, s, "test", "later", start.Add(5*time.Second)) // beyond the lookahead: found by a poll
+		gone := schedule(t, d, s, "test", "gone", start.Add(400*time.Millisecond))
+		if err := d.WithTx(context.Background(), func(ctx context.Context, tx *db.Tx) error { return s.Cancel(ctx, gone) }); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			if state(t, d, soon) == "fired" && state(t, d, later) == "fired" {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if state(t, d, soon) != "fired" || state(t, d, later) != "fired" || state(t, d, gone) != "cancelled" {
+			t.Fatalf("states: %s %s %s", state(t, d, soon), state(t, d, later), state(t, d, gone))
+		}
+		mu.Lock()
+		// Instants are stored to the millisecond.
+		if firedAt["soon"].Before(start.Add(300*time.Millisecond).Truncate(time.Millisecond)) || firedAt["later"].Before(start.Add(5*time.Second).Truncate(time.Millisecond)) {
+			t.Fatalf("fired early: %v", firedAt)
+		}
+		if _, ok := firedAt["gone"]; ok {
+			t.Fatal("cancelled timer fired")
+		}
+		mu.Unlock()
+		// The backstop job (River) finds them fired and does nothing.
+		for _, id := range []int64{soon, later, gone} {
+			if ok, err := s.Fire(context.Background(), id); ok || err != nil {
+				t.Fatalf("second firing of %d: %v %v", id, ok, err)
+			}
+		}
+		var n int
+		_ = d.Q(context.Background()).QueryRowContext(context.Background(), `SELECT COUNT(*) FROM settings WHERE key LIKE 'fired:%'`).Scan(&n)
+		if n != 2 {
+			t.Fatalf("handler effects: %d", n)
+		}
+	})
+}
+
+func TestFailingHandlerRollsBackAndRetries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d)
+		var calls atomic.Int32
+		s.Handle("flaky", func(ctx context.Context, tm timers.Timer) error {
+			if _, err := db.TxOrFail(ctx).ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('half', 'x', 0)`); err != nil {
+				return err
+			}
+			if calls.Add(1) == 1 {
+				return errors.New("gateway down")
+			}
+			return nil
+		})
+		id := schedule(t, d, s, "flaky", "x", time.Now())
+		if ok, err := s.Fire(context.Background(), id); ok || err == nil {
+			t.Fatalf("first firing: %v %v", ok, err)
+		}
+		if state(t, d, id) != "pending" {
+			t.Fatal("a failed firing must leave the timer pending")
+		}
+		var n int
+		_ = d.Q(context.Background()).QueryRowContext(context.Background(), `SELECT COUNT(*) FROM settings WHERE key = 'half'`).Scan(&n)
+		if n != 0 {
+			t.Fatal("a failed handler's writes survived")
+		}
+		if ok, err := s.Fire(context.Background(), id); !ok || err != nil {
+			t.Fatalf("retry: %v %v", ok, err)
+		}
+	})
+}
+
+// Two schedulers on one database (two server instances) fire each timer once.
+func TestTwoInstancesFireEachTimerOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a, b := newService(t, d), newService(t, d)
+		var count sync.Map
+		h := func(ctx context.Context, tm timers.Timer) error {
+			v, _ := count.LoadOrStore(tm.ID, new(atomic.Int32))
+			v.(*atomic.Int32).Add(1)
+			return nil
+		}
+		a.Handle("race", h)
+		b.Handle("race", h)
+		const n = 200
+		ids := make([]int64, 0, n)
+		at := time.Now().Add(500 * time.Millisecond)
+		for i := 0; i < n; i++ {
+			ids = append(ids, schedule(t, d, a, "race", "r", at))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, s := range []*timers.Service{a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.Run(ctx) }()
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) && a.FiredCount()+b.FiredCount() < n {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		if got := a.FiredCount() + b.FiredCount(); got != n {
+			t.Fatalf("fired %d of %d", got, n)
+		}
+		for _, id := range ids {
+			v, ok := count.Load(id)
+			if !ok || v.(*atomic.Int32).Load() != 1 {
+				t.Fatalf("timer %d fired %v times", id, v)
+			}
+		}
+	})
+}
