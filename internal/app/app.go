@@ -18,10 +18,13 @@ import (
 	"github.com/guanjia/guanjia/internal/admin"
 	"github.com/guanjia/guanjia/internal/audit"
 	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/calendars"
 	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/org"
+	"github.com/guanjia/guanjia/internal/timers"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -48,8 +51,14 @@ type App struct {
 	Auth   *auth.Service
 	Org    *org.Service
 	Ann    *admin.Announcements
+	// Calendars stores business calendars and resolves a site's calendar.
+	Calendars *calendars.Service
 	Server *web.Server
 	Cat    *i18n.Catalogs
+	// Timers fires every durable deadline (process timers, SLA clocks).
+	Timers *timers.Service
+	// Flow is the process engine.
+	Flow *flow.Engine
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -90,7 +99,13 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	if err := a.Org.EnsureBuiltinRoles(ctx); err != nil {
 		return nil, err
 	}
+	a.Calendars = calendars.NewService(d, a.Audit, log)
+	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
+		return nil, err
+	}
 	a.Jobs = jobs.New(d, log)
+	a.Timers = timers.New(d, a.Jobs, log, timers.DefaultConfig())
+	a.Flow = flow.New(d, a.Jobs, a.Timers, a.Audit, log)
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
 		return nil, err
@@ -106,7 +121,7 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
@@ -114,10 +129,12 @@ func (a *App) buildServer() error {
 	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
 	s.AddNav(org.Nav()...)
 	s.AddNav(admin.Nav()...)
+	s.AddNav(calendars.Nav()...)
 	account := &web.Account{S: s, Home: a.homeData}
 	s.Mount(account,
 		&org.HTTP{Svc: a.Org},
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
+		&calendars.HTTP{Svc: a.Calendars},
 	)
 	a.Server = s
 	return nil
@@ -144,6 +161,13 @@ func (a *App) ready(ctx context.Context) (map[string]any, error) {
 	if len(pending) > 0 {
 		details["pending_migrations"] = pending
 		return details, errors.New("migrations pending")
+	}
+	// A calendar without holiday data for a year that has begun still
+	// computes (weekly hours only), so it is flagged, not made unready.
+	if missing, err := a.Calendars.MissingYears(ctx); err != nil {
+		return details, err
+	} else if len(missing) > 0 {
+		details["calendar_missing_years"] = missing
 	}
 	return details, nil
 }
@@ -185,6 +209,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			ln.Close()
 			return err
 		}
+		go a.Timers.Run(ctx)
 	}
 	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)

@@ -198,3 +198,23 @@ func (e *Env) Count(table string) int {
 	}
 	return n
 }
+
+// StaffID returns the id of a staff member by username.
+func (e *Env) StaffID(username string) int64 {
+	e.T.Helper()
+	var id int64
+	if err := e.DB.Q(context.Background()).QueryRowContext(context.Background(), `SELECT id FROM staff WHERE username = ?`, username).Scan(&id); err != nil {
+		e.T.Fatalf("staff %s: %v", username, err)
+	}
+	return id
+}
+
+// SiteID returns the id of an org node by name.
+func (e *Env) SiteID(name string) int64 {
+	e.T.Helper()
+	var id int64
+	if err := e.DB.Q(context.Background()).QueryRowContext(context.Background(), `SELECT id FROM org_nodes WHERE name = ?`, name).Scan(&id); err != nil {
+		e.T.Fatalf("node %s: %v", name, err)
+	}
+	return id
+}

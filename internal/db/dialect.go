@@ -111,3 +111,12 @@ func IsForeignKey(err error) bool {
 
 // IsNoRows reports whether err says a one-row query found nothing.
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// ForUpdate locks the selected rows for the transaction on PostgreSQL. On
+// SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
+func (d *DB) ForUpdate() string {
+	if d.Dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
