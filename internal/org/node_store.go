@@ -138,9 +138,9 @@ func (in *NodeInput) validate(v *errs.Validation) {
 	}
 }
 
-// CreateNode adds a node. A company (root) needs org.manage on an existing
-// root... only a holder of a grant at the very top may create roots; any
-// other node needs org.manage on its parent.
+// CreateNode adds a node. A company (root) needs the admin role granted on
+// an existing root (see canCreateRoot); any other node needs org.manage on
+// its parent. It returns EInvalid for bad input, EForbidden otherwise.
 func (s *Service) CreateNode(ctx context.Context, in NodeInput) (*Node, error) {
 	var v errs.Validation
 	in.validate(&v)
@@ -166,13 +166,27 @@ func (s *Service) CreateNode(ctx context.Context, in NodeInput) (*Node, error) {
 	}
 	p := auth.FromContext(ctx)
 	if parent == nil {
-		if !p.CanAnywhere(auth.PermOrgManage) || !p.HasRole(auth.RoleAdmin) {
+		if !canCreateRoot(p) {
 			return nil, errs.Forbidden()
 		}
 	} else if !p.Can(auth.PermOrgManage, parent.Path) {
 		return nil, errs.Forbidden()
 	}
 	return s.insertNode(ctx, in, parent)
+}
+
+// canCreateRoot reports whether p may add a company root: only an admin
+// granted at the top of a tree may, never the admin of a subtree.
+func canCreateRoot(p *auth.Principal) bool {
+	if p == nil {
+		return false
+	}
+	for _, g := range p.Grants {
+		if g.RoleKey == auth.RoleAdmin && strings.Count(g.NodePath, "/") == 2 && p.Can(auth.PermOrgManage, g.NodePath) {
+			return true
+		}
+	}
+	return false
 }
 
 // insertNode writes a node and its path without permission checks (demo data
