@@ -43,18 +43,18 @@ type Config struct {
 
 // App is a wired application.
 type App struct {
-	Cfg    Config
-	Log    *slog.Logger
-	DB     *db.DB
-	Jobs   *jobs.Queue
-	Audit  *audit.Log
-	Auth   *auth.Service
-	Org    *org.Service
-	Ann    *admin.Announcements
+	Cfg   Config
+	Log   *slog.Logger
+	DB    *db.DB
+	Jobs  *jobs.Queue
+	Audit *audit.Log
+	Auth  *auth.Service
+	Org   *org.Service
+	Ann   *admin.Announcements
 	// Calendars stores business calendars and resolves a site's calendar.
 	Calendars *calendars.Service
-	Server *web.Server
-	Cat    *i18n.Catalogs
+	Server    *web.Server
+	Cat       *i18n.Catalogs
 	// Timers fires every durable deadline (process timers, SLA clocks).
 	Timers *timers.Service
 	// Flow is the process engine.
@@ -135,6 +135,7 @@ func (a *App) buildServer() error {
 		&org.HTTP{Svc: a.Org},
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
 		&calendars.HTTP{Svc: a.Calendars},
+		&flow.HTTP{E: a.Flow},
 	)
 	a.Server = s
 	return nil

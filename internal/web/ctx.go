@@ -223,3 +223,19 @@ func parseFormTime(s string) (time.Time, error) {
 	}
 	return time.ParseInLocation("2006-01-02T15:04", s, loc)
 }
+
+// RawBody reads a non-JSON request body of at most limit bytes; EInvalid
+// when it is larger or empty.
+func (c *Ctx) RawBody(limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.W, c.R.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, errs.Invalid("body", "error.body.too_large")
+	case err != nil:
+		return nil, errs.Invalid("body", "error.body.malformed")
+	case len(b) == 0:
+		return nil, errs.Invalid("body", "error.body.empty")
+	}
+	return b, nil
+}

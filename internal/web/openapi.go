@@ -56,6 +56,12 @@ func (s *Server) buildOpenAPI() []byte {
 		if d.Body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(d.Body))}}}
+		} else if len(d.RawBody) > 0 {
+			content := map[string]any{}
+			for _, ct := range d.RawBody {
+				content[ct] = map[string]any{"schema": map[string]any{"type": "string"}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
 		}
 		status := d.Status
 		if status == 0 {

@@ -42,6 +42,9 @@ type Doc struct {
 	Tag     string
 	Query   []Param
 	Body    any // a value of the request body type, or nil
+	// RawBody lists the media types of a body that is not JSON (a BPMN
+	// file, an iCalendar file), read by the handler itself.
+	RawBody []string
 	Resp    any // a value of the response type, or nil for no body
 	Status  int // success status; 200 when zero
 }
