@@ -4,6 +4,7 @@
 //	guanjia serve [--addr 127.0.0.1:8080] [--data ./data] [--db postgres://…] [--demo]
 //	guanjia migrate | demo | version
 //	guanjia admin create --username NAME --password PW
+//	guanjia calendar add --calendar cn-workday --from 2025-09-30T16:00:00+08:00 --duration 8h
 package main
 
 import (
@@ -51,6 +52,8 @@ commands:
   migrate          apply database migrations and exit
   demo             load the demo data into an empty database
   admin create     create an administrator account
+  flow validate    check BPMN or YAML process files without deploying them
+  calendar         add working time, count it, import holidays
   version          print the version
 
 Run "guanjia <command> -h" for the flags of a command.`
@@ -70,6 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "admin":
 		return cmdAdmin(ctx, rest, stdout, stderr)
+	case "flow":
+		return cmdFlow(ctx, rest, stdout, stderr)
+	case "calendar":
+		return cmdCalendar(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "guanjia", version)
 		return nil
