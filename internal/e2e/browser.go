@@ -71,18 +71,29 @@ type Browser struct {
 // shared is the process's browser. It is test-harness state, started on
 // first use so that packages without browser tests pay nothing.
 var shared struct {
-	mu   sync.Mutex
-	b    *Browser
-	err  error
-	miss bool // no binary found
-	done bool
+	mu      sync.Mutex
+	done    bool
+	b       *Browser
+	err     error
+	outcome outcome
 }
+
+// outcome says how looking for and starting the browser went wrong.
+type outcome int
+
+const (
+	started      outcome = iota
+	notInstalled         // nothing found: skip, unless required
+	misnamed             // $GUANJIA_CHROMIUM names nothing runnable: fail
+	broken               // found but would not start: fail if required
+)
 
 // Start returns the process's browser, starting it on first use. With no
 // browser installed it skips the test, or fails it when
-// GUANJIA_REQUIRE_BROWSER=1; a browser that is found but does not start
-// fails the test when required and skips it otherwise. In -short mode the
-// test is skipped unless the browser is required.
+// GUANJIA_REQUIRE_BROWSER=1. A $GUANJIA_CHROMIUM that names nothing
+// runnable fails the test. A browser that is found but does not start fails
+// the test when required and skips it otherwise. In -short mode the test is
+// skipped unless the browser is required.
 func Start(tb testing.TB) *Browser {
 	tb.Helper()
 	required := os.Getenv(EnvRequire) == "1"
@@ -93,25 +104,36 @@ func Start(tb testing.TB) *Browser {
 	defer shared.mu.Unlock()
 	if !shared.done {
 		shared.done = true
-		path, err := FindChromium()
-		if err != nil {
-			shared.miss, shared.err = true, err
-		} else {
-			shared.b, shared.err = launch(path)
-		}
-	}
-	if shared.err == nil {
-		return shared.b
+		shared.b, shared.outcome, shared.err = find()
 	}
 	switch {
+	case shared.outcome == started:
+		return shared.b
+	case shared.outcome == misnamed:
+		tb.Fatalf("e2e: %v", shared.err)
 	case required:
 		tb.Fatalf("e2e: %v (%s=1 makes the browser required)", shared.err, EnvRequire)
-	case shared.miss:
+	case shared.outcome == notInstalled:
 		tb.Skipf("e2e: %v; install chromium or set %s", shared.err, EnvChromium)
 	default:
 		tb.Skipf("e2e: %v", shared.err)
 	}
 	return nil
+}
+
+func find() (*Browser, outcome, error) {
+	path, err := FindChromium()
+	switch {
+	case err != nil && os.Getenv(EnvChromium) != "":
+		return nil, misnamed, err
+	case err != nil:
+		return nil, notInstalled, err
+	}
+	b, err := launch(path)
+	if err != nil {
+		return nil, broken, err
+	}
+	return b, started, nil
 }
 
 // FindChromium returns the browser binary: $GUANJIA_CHROMIUM when set, else
