@@ -47,8 +47,10 @@ func moduleRoot() (string, error) {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// Screenshot saves a full-page PNG as screenshots/<name>-<viewport>.png in
-// the artifacts folder and returns its path.
+// Screenshot saves a full-page PNG as
+// screenshots/<package>/<name>-<viewport>.png in the artifacts folder and
+// returns its path; <package> is the folder of the test's package (e2e,
+// portal, ...), so packages never overwrite each other's pictures.
 func (p *Page) Screenshot(name string) string {
 	p.T.Helper()
 	path, err := p.saveScreenshot(name)
@@ -63,7 +65,11 @@ func (p *Page) saveScreenshot(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir = filepath.Join(dir, "screenshots")
+	pkg := "e2e"
+	if wd, err := os.Getwd(); err == nil {
+		pkg = filepath.Base(wd)
+	}
+	dir = filepath.Join(dir, "screenshots", pkg)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}

@@ -139,8 +139,12 @@ func (p *Page) watchConsole() {
 			if m.Source == "network" && !strings.Contains(m.URL, "/static/") {
 				continue
 			}
+			msg := fmt.Sprintf("%s: %s (%s)", m.Type, m.Text, m.URL)
+			if strings.Contains(m.URL, "/static/vendor/") {
+				msg += "; run make assets"
+			}
 			p.mu.Lock()
-			p.problems = append(p.problems, fmt.Sprintf("%s: %s (%s)", m.Type, m.Text, m.URL))
+			p.problems = append(p.problems, msg)
 			p.mu.Unlock()
 		}
 	}()
