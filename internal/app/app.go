@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/jobs"
+	"github.com/guanjia/guanjia/internal/live"
 	"github.com/guanjia/guanjia/internal/org"
 	"github.com/guanjia/guanjia/internal/timers"
 	"github.com/guanjia/guanjia/internal/web"
@@ -59,6 +61,8 @@ type App struct {
 	Timers *timers.Service
 	// Flow is the process engine.
 	Flow *flow.Engine
+	// Live pushes committed changes to open pages (SSE).
+	Live *live.Hub
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -106,6 +110,8 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	a.Jobs = jobs.New(d, log)
 	a.Timers = timers.New(d, a.Jobs, log, timers.DefaultConfig())
 	a.Flow = flow.New(d, a.Jobs, a.Timers, a.Audit, log)
+	a.Live = live.New(d, log)
+	a.Flow.Listen(a.publishFlow)
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
 		return nil, err
@@ -136,6 +142,7 @@ func (a *App) buildServer() error {
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
 		&calendars.HTTP{Svc: a.Calendars},
 		&flow.HTTP{E: a.Flow},
+		&live.HTTP{Hub: a.Live},
 	)
 	a.Server = s
 	return nil
@@ -211,6 +218,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			return err
 		}
 		go a.Timers.Run(ctx)
+		go a.Live.Run(ctx)
 	}
 	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
@@ -235,3 +243,18 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
+
+// publishFlow turns the engine's committed changes into live events: the
+// assignee's inbox and the site's boards update without a reload.
+func (a *App) publishFlow(ev flow.ChangeEvent) {
+	data, _ := json.Marshal(ev)
+	if ev.AssigneeID != 0 {
+		a.Live.Publish(live.Event{Topic: live.UserTopic(ev.AssigneeID), Type: ev.Kind, Data: data})
+	}
+	// Every enclosing subtree's board hears about it: /1/, /1/4/, …
+	for i := 1; i < len(ev.NodePath); i++ {
+		if ev.NodePath[i] == '/' {
+			a.Live.Publish(live.Event{Topic: live.NodeTopic(ev.NodePath[:i+1]), Type: ev.Kind, Data: data})
+		}
+	}
+}

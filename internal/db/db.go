@@ -62,6 +62,9 @@ type DB struct {
 	Dialect Dialect
 	W       *sql.DB
 	R       *sql.DB
+	// URL is the PostgreSQL URL ("" for SQLite), for the connections that
+	// database/sql cannot serve (LISTEN for live updates across instances).
+	URL     string
 	rebinds sync.Map // query text -> rebound text (PostgreSQL)
 }
 
@@ -92,7 +95,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("db: connect postgres %s: %w", redact(cfg.URL), err)
 	}
-	return &DB{Dialect: Postgres, W: p, R: p}, nil
+	return &DB{Dialect: Postgres, W: p, R: p, URL: cfg.URL}, nil
 }
 
 func openSQLite(ctx context.Context, cfg Config) (*DB, error) {

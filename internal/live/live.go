@@ -1,0 +1,190 @@
+// Package live pushes changes to open pages: inboxes, boards and bells
+// update without a reload. Events go to topics ("user:42", "node:/1/4/",
+// "case:17"); a browser subscribes over Server-Sent Events. Within one
+// process delivery is a channel send; across instances on PostgreSQL every
+// event also goes through NOTIFY, and each instance's LISTEN loop hands the
+// others' events to its own subscribers.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/db"
+)
+
+// Event is one change on a topic.
+type Event struct {
+	Topic  string          `json:"topic"`
+	Type   string          `json:"type"`
+	Data   json.RawMessage `json:"data,omitempty"`
+	origin string
+}
+
+// Sub is one subscriber (an open page).
+type Sub struct {
+	C      chan Event
+	topics []string
+	hub    *Hub
+	once   sync.Once
+	// Dropped is set when the subscriber fell behind and lost events; the
+	// page should reload its data.
+	Dropped bool
+}
+
+// Close unsubscribes.
+func (s *Sub) Close() { s.once.Do(func() { s.hub.remove(s) }) }
+
+// Hub fans events out to subscribers.
+type Hub struct {
+	mu   sync.RWMutex
+	subs map[string]map[*Sub]struct{}
+	db   *db.DB
+	log  *slog.Logger
+	id   string
+	// Buffer is each subscriber's queue; a subscriber that falls this far
+	// behind is marked Dropped rather than slowing everyone down.
+	Buffer int
+}
+
+const channel = "guanjia_live"
+
+// New returns a hub; call Run to join other instances on PostgreSQL.
+func New(d *db.DB, log *slog.Logger) *Hub {
+	return &Hub{subs: map[string]map[*Sub]struct{}{}, db: d, log: log, id: auth.RandomToken(8), Buffer: 64}
+}
+
+// Subscribe opens a subscription to topics.
+func (h *Hub) Subscribe(topics ...string) *Sub {
+	s := &Sub{C: make(chan Event, h.Buffer), topics: topics, hub: h}
+	h.mu.Lock()
+	for _, t := range topics {
+		if h.subs[t] == nil {
+			h.subs[t] = map[*Sub]struct{}{}
+		}
+		h.subs[t][s] = struct{}{}
+	}
+	h.mu.Unlock()
+	return s
+}
+
+func (h *Hub) remove(s *Sub) {
+	h.mu.Lock()
+	for _, t := range s.topics {
+		delete(h.subs[t], s)
+		if len(h.subs[t]) == 0 {
+			delete(h.subs, t)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// Subscribers counts open subscriptions (metrics and tests).
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	seen := map[*Sub]bool{}
+	for _, m := range h.subs {
+		for s := range m {
+			seen[s] = true
+		}
+	}
+	return len(seen)
+}
+
+// Publish delivers ev to this instance's subscribers now and, on
+// PostgreSQL, to the other instances. Call it after the change committed
+// (see PublishAfter).
+func (h *Hub) Publish(ev Event) {
+	h.deliver(ev)
+	if h.db != nil && h.db.Dialect == db.Postgres {
+		ev.origin = h.id
+		b, err := json.Marshal(wire{Event: ev, Origin: h.id})
+		if err != nil || len(b) > 7900 {
+			return // NOTIFY payloads are capped at 8000 bytes; big events stay local
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := h.db.W.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, string(b)); err != nil {
+			h.log.Warn("live: notify", "err", err)
+		}
+	}
+}
+
+// PublishAfter publishes once the transaction in ctx commits (at once when
+// there is none), so nobody sees a change that may still roll back.
+func (h *Hub) PublishAfter(ctx context.Context, evs ...Event) {
+	if tx := db.TxFrom(ctx); tx != nil {
+		tx.AfterCommit(func() {
+			for _, ev := range evs {
+				h.Publish(ev)
+			}
+		})
+		return
+	}
+	for _, ev := range evs {
+		h.Publish(ev)
+	}
+}
+
+type wire struct {
+	Event
+	Origin string `json:"origin"`
+}
+
+func (h *Hub) deliver(ev Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.subs[ev.Topic] {
+		select {
+		case s.C <- ev:
+		default:
+			s.Dropped = true
+		}
+	}
+}
+
+// Run listens for other instances' events on PostgreSQL until ctx ends,
+// reconnecting after failures. On SQLite (one process) it returns at once.
+func (h *Hub) Run(ctx context.Context) {
+	if h.db == nil || h.db.Dialect != db.Postgres || h.db.URL == "" {
+		return
+	}
+	for ctx.Err() == nil {
+		if err := h.listen(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("live: listen; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+}
+
+func (h *Hub) listen(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, h.db.URL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var w wire
+		if json.Unmarshal([]byte(n.Payload), &w) != nil || w.Origin == h.id {
+			continue
+		}
+		h.deliver(w.Event)
+	}
+}

@@ -1,0 +1,111 @@
+package live
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/errs"
+	"github.com/guanjia/guanjia/internal/web"
+)
+
+// UserTopic is the topic of one staff member (their inbox and bell).
+func UserTopic(staffID int64) string { return "user:" + strconv.FormatInt(staffID, 10) }
+
+// NodeTopic is the topic of an org subtree (a site's board).
+func NodeTopic(path string) string { return "node:" + path }
+
+// HTTP serves the event stream.
+type HTTP struct {
+	Hub *Hub
+	// Heartbeat keeps proxies from closing an idle stream.
+	Heartbeat time.Duration
+	// MaxAge ends a stream so clients reconnect (and re-authenticate).
+	MaxAge time.Duration
+}
+
+// Routes lists the stream endpoint.
+func (h *HTTP) Routes() []web.Route {
+	return []web.Route{{Method: "GET", Path: "/events", Handler: h.stream}}
+}
+
+// allowed decides whether the caller may follow a topic: their own user
+// topic, and a node topic for a subtree where they may view processes.
+func allowed(p *auth.Principal, topic string) bool {
+	kind, rest, _ := strings.Cut(topic, ":")
+	switch kind {
+	case "user":
+		return rest == strconv.FormatInt(p.StaffID, 10)
+	case "node":
+		return p.Can(auth.PermFlowView, rest) || p.Can(auth.PermOrgView, rest)
+	}
+	return false
+}
+
+// stream serves text/event-stream for ?topic=a&topic=b (default: the
+// caller's user topic). Each event is "event: TYPE\ndata: JSON\n\n".
+func (h *HTTP) stream(c *web.Ctx) error {
+	topics := c.R.URL.Query()["topic"]
+	if len(topics) == 0 {
+		topics = []string{UserTopic(c.P.StaffID)}
+	}
+	if len(topics) > 20 {
+		return errs.Invalid("topic", "error.field.too_long")
+	}
+	for _, t := range topics {
+		if !allowed(c.P, t) {
+			return errs.Forbidden()
+		}
+	}
+	fl, ok := c.W.(http.Flusher)
+	if !ok {
+		return fmt.Errorf("live: response cannot stream")
+	}
+	hb, maxAge := h.Heartbeat, h.MaxAge
+	if hb == 0 {
+		hb = 25 * time.Second
+	}
+	if maxAge == 0 {
+		maxAge = 30 * time.Minute
+	}
+	sub := h.Hub.Subscribe(topics...)
+	defer sub.Close()
+	hd := c.W.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Connection", "keep-alive")
+	hd.Set("X-Accel-Buffering", "no") // nginx must not buffer the stream
+	c.W.WriteHeader(http.StatusOK)
+	fmt.Fprint(c.W, "retry: 3000\n: connected\n\n")
+	fl.Flush()
+	beat := time.NewTicker(hb)
+	defer beat.Stop()
+	end := time.NewTimer(maxAge)
+	defer end.Stop()
+	ctx := c.R.Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-end.C:
+			return nil
+		case <-beat.C:
+			if _, err := fmt.Fprint(c.W, ": ping\n\n"); err != nil {
+				return nil
+			}
+			fl.Flush()
+		case ev := <-sub.C:
+			data := ev.Data
+			if len(data) == 0 {
+				data = []byte("{}")
+			}
+			if _, err := fmt.Fprintf(c.W, "event: %s\ndata: %s\n\n", ev.Type, data); err != nil {
+				return nil
+			}
+			fl.Flush()
+		}
+	}
+}
