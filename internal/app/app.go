@@ -221,6 +221,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		go a.Live.Run(ctx)
 	}
 	srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv.RegisterOnShutdown(a.Live.Shutdown) // open event streams end so Shutdown need not wait for them
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {

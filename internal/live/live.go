@@ -48,6 +48,8 @@ type Hub struct {
 	db   *db.DB
 	log  *slog.Logger
 	id   string
+	done     chan struct{}
+	stopOnce sync.Once
 	// Buffer is each subscriber's queue; a subscriber that falls this far
 	// behind is marked Dropped rather than slowing everyone down.
 	Buffer int
@@ -57,8 +59,12 @@ const channel = "guanjia_live"
 
 // New returns a hub; call Run to join other instances on PostgreSQL.
 func New(d *db.DB, log *slog.Logger) *Hub {
-	return &Hub{subs: map[string]map[*Sub]struct{}{}, db: d, log: log, id: auth.RandomToken(8), Buffer: 64}
+	return &Hub{subs: map[string]map[*Sub]struct{}{}, db: d, log: log, id: auth.RandomToken(8), Buffer: 64, done: make(chan struct{})}
 }
+
+// Shutdown ends every open stream (graceful shutdown: clients reconnect to
+// another instance).
+func (h *Hub) Shutdown() { h.stopOnce.Do(func() { close(h.done) }) }
 
 // Subscribe opens a subscription to topics.
 func (h *Hub) Subscribe(topics ...string) *Sub {

@@ -92,6 +92,8 @@ func (h *HTTP) stream(c *web.Ctx) error {
 			return nil
 		case <-end.C:
 			return nil
+		case <-h.Hub.done:
+			return nil
 		case <-beat.C:
 			if _, err := fmt.Fprint(c.W, ": ping\n\n"); err != nil {
 				return nil
