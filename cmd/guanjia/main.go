@@ -23,6 +23,7 @@ import (
 	"github.com/guanjia/guanjia/internal/app"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/demo"
+	"github.com/guanjia/guanjia/internal/sms"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -136,12 +137,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	withDemo := fs.Bool("demo", env("GUANJIA_DEMO", "") == "1", "load demo data on first start (GUANJIA_DEMO=1)")
 	secure := fs.Bool("secure-cookies", env("GUANJIA_SECURE_COOKIES", "auto") == "1", "mark cookies Secure (default: on unless listening on loopback) (GUANJIA_SECURE_COOKIES)")
 	proxy := fs.Bool("trust-proxy", env("GUANJIA_TRUST_PROXY", "") == "1", "take the client IP from X-Forwarded-For (GUANJIA_TRUST_PROXY=1)")
+	smsURL := fs.String("sms-url", env("GUANJIA_SMS_URL", ""), "SMS gateway URL; empty writes messages to the log (GUANJIA_SMS_URL)")
+	smsTemplate := fs.String("sms-template", env("GUANJIA_SMS_TEMPLATE", ""), `request body for the gateway with {phone} and {text} (GUANJIA_SMS_TEMPLATE; default {"phone":"{phone}","text":"{text}"})`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	log := c.logger(stderr)
 	cfg := c.config()
 	cfg.Addr, cfg.Workers, cfg.TrustProxy = *addr, true, *proxy
+	if *smsURL != "" {
+		cfg.SMSProvider = &sms.HTTPGateway{URL: *smsURL, Template: *smsTemplate}
+	}
 	cfg.SecureCookies = *secure || (os.Getenv("GUANJIA_SECURE_COOKIES") == "" && !isLoopback(*addr))
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/guanjia/guanjia/internal/admin"
 	"github.com/guanjia/guanjia/internal/audit"
 	"github.com/guanjia/guanjia/internal/auth"
+	"github.com/guanjia/guanjia/internal/blob"
 	"github.com/guanjia/guanjia/internal/calendars"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/flow"
@@ -26,6 +28,7 @@ import (
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/live"
 	"github.com/guanjia/guanjia/internal/org"
+	"github.com/guanjia/guanjia/internal/sms"
 	"github.com/guanjia/guanjia/internal/timers"
 	"github.com/guanjia/guanjia/internal/web"
 )
@@ -40,7 +43,9 @@ type Config struct {
 	TrustProxy    bool
 	// Workers runs River's job workers (off for one-shot commands).
 	Workers bool
-	Auth    auth.Config
+	// SMSProvider delivers text messages; nil writes them to stderr.
+	SMSProvider sms.Provider
+	Auth        auth.Config
 }
 
 // App is a wired application.
@@ -63,6 +68,10 @@ type App struct {
 	Flow *flow.Engine
 	// Live pushes committed changes to open pages (SSE).
 	Live *live.Hub
+	// SMS queues and delivers text messages through the configured provider.
+	SMS *sms.Service
+	// Blobs stores uploaded files.
+	Blobs blob.Store
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -111,9 +120,24 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	a.Timers = timers.New(d, a.Jobs, log, timers.DefaultConfig())
 	a.Flow = flow.New(d, a.Jobs, a.Timers, a.Audit, log)
 	a.Live = live.New(d, log)
+	provider := cfg.SMSProvider
+	if provider == nil {
+		provider = &sms.Console{W: os.Stderr}
+	}
+	a.SMS = sms.New(d, a.Jobs, provider, log)
+	blobDir := filepath.Join(cfg.DataDir, "blobs")
+	if cfg.DataDir == "" {
+		blobDir = filepath.Join(os.TempDir(), "guanjia-blobs")
+	}
+	if a.Blobs, err = blob.NewFS(blobDir); err != nil {
+		return nil, err
+	}
 	a.Flow.Listen(a.publishFlow)
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
+		return nil, err
+	}
+	if err := a.EnsureTemplates(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.buildServer(); err != nil {
@@ -127,14 +151,16 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sms.AddPages, flow.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
 	}
 	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
+	s.AddNav(flow.Nav()...)
 	s.AddNav(org.Nav()...)
 	s.AddNav(admin.Nav()...)
+	s.AddNav(sms.Nav()...)
 	s.AddNav(calendars.Nav()...)
 	account := &web.Account{S: s, Home: a.homeData}
 	s.Mount(account,
@@ -142,7 +168,9 @@ func (a *App) buildServer() error {
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
 		&calendars.HTTP{Svc: a.Calendars},
 		&flow.HTTP{E: a.Flow},
+		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
 		&live.HTTP{Hub: a.Live},
+		&sms.HTTP{S: a.SMS},
 	)
 	a.Server = s
 	return nil

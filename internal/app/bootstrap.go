@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/guanjia/guanjia/internal/audit"
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/demo"
+	"github.com/guanjia/guanjia/internal/errs"
+	"github.com/guanjia/guanjia/internal/flow/templates"
 	"github.com/guanjia/guanjia/internal/org"
 )
 
@@ -63,4 +66,21 @@ func (a *App) CreateAdmin(ctx context.Context, username, name, password string, 
 		return a.Org.SystemGrant(ctx, st.ID, auth.RoleAdmin, rootID)
 	})
 	return st, err
+}
+
+// EnsureTemplates deploys each shipped process template (the 业扩 flows)
+// whose key has no version yet, so every installation can start them; an
+// admin's later versions are left alone.
+func (a *App) EnsureTemplates(ctx context.Context) error {
+	for _, t := range templates.List() {
+		if _, err := a.Flow.Latest(ctx, t.Key); err == nil {
+			continue
+		} else if errs.CodeOf(err) != errs.ENotFound {
+			return err
+		}
+		if _, err := a.Flow.DeploySystem(audit.WithActor(ctx, audit.Actor{Name: "templates"}), templates.Files()[t.File]); err != nil {
+			return fmt.Errorf("app: deploy template %s: %w", t.Key, err)
+		}
+	}
+	return nil
 }

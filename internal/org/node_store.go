@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -88,7 +89,37 @@ func (s *Service) Tree(ctx context.Context, kind string, limit int) ([]Node, err
 		}
 		out = append(out, *n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sortTree(out)
+	return out, nil
+}
+
+// sortTree puts nodes in depth-first order with siblings by id: the path
+// text alone would put "/1/10/" before "/1/7/".
+func sortTree(nodes []Node) {
+	key := func(path string) []int64 {
+		var k []int64
+		for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+			n, _ := strconv.ParseInt(part, 10, 64)
+			k = append(k, n)
+		}
+		return k
+	}
+	keys := make(map[int64][]int64, len(nodes))
+	for _, n := range nodes {
+		keys[n.ID] = key(n.Path)
+	}
+	sort.SliceStable(nodes, func(i, j int) bool {
+		a, b := keys[nodes[i].ID], keys[nodes[j].ID]
+		for x := 0; x < len(a) && x < len(b); x++ {
+			if a[x] != b[x] {
+				return a[x] < b[x]
+			}
+		}
+		return len(a) < len(b)
+	})
 }
 
 // NodeInput is what a caller may set on a node.
@@ -122,6 +153,7 @@ func (in *NodeInput) validate(v *errs.Validation) {
 	v.MaxLen("name", in.Name, 100)
 	v.MaxLen("code", in.Code, 50)
 	v.MaxLen("address", in.Address, 300)
+	v.MaxLen("calendar", in.Calendar, 60)
 	v.OneOf("kind", in.Kind, NodeKinds...)
 	if in.Kind == KindSite {
 		v.OneOf("site_kind", in.SiteKind, SiteKinds...)
@@ -220,21 +252,20 @@ func (s *Service) insertNode(ctx context.Context, in NodeInput, parent *Node) (*
 	return out, err
 }
 
-// UpdateNode changes a node's name, code and settings (not its place in the
-// tree). It needs org.manage on the node.
+// UpdateNode changes a node's name, code and settings (not its kind or its
+// place in the tree: EInvalid when the input names others). It needs
+// org.manage on the node.
 func (s *Service) UpdateNode(ctx context.Context, id int64, in NodeInput) (*Node, error) {
 	before, err := s.Node(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	in.Kind, in.ParentID = before.Kind, before.ParentID
-	if before.Kind != KindSite {
-		in.SiteKind = ""
-	}
-	if before.Kind != KindArea {
-		in.AreaKind = ""
-	}
+	// The kind and the place in the tree are fixed: a request naming others
+	// is refused, not half applied.
 	var v errs.Validation
+	v.Check(in.Kind == "" || in.Kind == before.Kind, "kind", "error.field.read_only")
+	v.Check(in.ParentID == nil || (before.ParentID != nil && *in.ParentID == *before.ParentID), "parent_id", "error.field.read_only")
+	in.Kind, in.ParentID = before.Kind, before.ParentID
 	in.validate(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
