@@ -34,6 +34,7 @@ var anyStaffRoutes = map[string]bool{
 	"POST /api/v1/auth/password": true,
 	"GET /api/v1/announcements":  true, // those in force for the caller's own node
 	"GET /{$}":                   true, // home
+	"GET /events":                true, // the caller's own live updates; topics are checked per subscription
 	"POST /logout":               true,
 	"GET /account/password":      true,
 	"POST /account/password":     true,

@@ -16,10 +16,12 @@ import (
 	"github.com/pb33f/jsonschema/v6"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	oaserrors "github.com/pb33f/libopenapi-validator/errors"
 
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
+	"github.com/guanjia/guanjia/internal/demo"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -92,11 +94,13 @@ func (d *apiDoc) checkRequest(t *testing.T, method, path string, body any) {
 	}
 }
 
-func describe[E interface{ Error() string }](verrs []E) string {
+func describe(verrs []*oaserrors.ValidationError) string {
 	var b strings.Builder
 	for _, e := range verrs {
-		b.WriteString("\n  ")
-		b.WriteString(e.Error())
+		fmt.Fprintf(&b, "\n  %s: %s", e.Message, e.Reason)
+		for _, se := range e.SchemaValidationErrors {
+			fmt.Fprintf(&b, "\n    %s %s", se.FieldPath, se.Reason)
+		}
 	}
 	return b.String()
 }
@@ -112,14 +116,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("openapi = %v, want 3.1.0", d.raw["openapi"])
 	}
 	if ok, verrs := d.v.ValidateDocument(); !ok {
-		var b strings.Builder
-		for _, ve := range verrs {
-			fmt.Fprintf(&b, "\n  %s: %s", ve.Message, ve.Reason)
-			for _, se := range ve.SchemaValidationErrors {
-				fmt.Fprintf(&b, "\n    %s %s", se.FieldPath, se.Reason)
-			}
-		}
-		t.Fatalf("not a valid OpenAPI 3.1 document:%s", b.String())
+		t.Fatalf("not a valid OpenAPI 3.1 document:%s", describe(verrs))
 	}
 
 	t.Run("refs resolve", func(t *testing.T) {
@@ -209,8 +206,8 @@ func checkOperation(t *testing.T, key string, r web.Route, op map[string]any, op
 	if ref, _ := pointerIn(def, "content", "application/json", "schema", "$ref"); ref != "#/components/schemas/Error" {
 		t.Errorf("%s: default response is not the Error body: %v", key, def)
 	}
-	if hasBody := op["requestBody"] != nil; hasBody != (r.Doc.Body != nil) {
-		t.Errorf("%s: requestBody documented %v, but the route's Body is %T", key, hasBody, r.Doc.Body)
+	if hasBody := op["requestBody"] != nil; hasBody != (r.Doc.Body != nil || len(r.Doc.RawBody) > 0) {
+		t.Errorf("%s: requestBody documented %v, but the route's Body is %T and RawBody %v", key, hasBody, r.Doc.Body, r.Doc.RawBody)
 	}
 	declared := map[string]bool{}
 	params, _ := op["parameters"].([]any)
@@ -324,4 +321,125 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// readPaths gives each GET route with a path id a request for an existing
+// record (after writeFixtures has made the flow ones).
+func readPaths(t *testing.T, e *apptest.Env, ids demoIDs) map[string]string {
+	t.Helper()
+	first := func(q string) int64 {
+		t.Helper()
+		var id int64
+		if err := e.DB.Q(t.Context()).QueryRowContext(t.Context(), q).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return id
+	}
+	def := first(`SELECT MIN(id) FROM flow_definitions`)
+	inst := first(`SELECT MIN(id) FROM flow_instances`)
+	task := first(`SELECT MIN(id) FROM flow_tasks`)
+	return map[string]string{
+		"GET /api/v1/org/nodes/{id}":                  fmt.Sprintf("/api/v1/org/nodes/%d", ids.Garden),
+		"GET /api/v1/staff/{id}":                      fmt.Sprintf("/api/v1/staff/%d", ids.Staff["butler"]),
+		"GET /api/v1/staff/{id}/grants":               fmt.Sprintf("/api/v1/staff/%d/grants", ids.Staff["butler"]),
+		"GET /api/v1/calendars/{id}":                  "/api/v1/calendars/cn-workday",
+		"GET /api/v1/calendars/{id}/add":              "/api/v1/calendars/cn-workday/add?from=2025-09-30T17:00:00%2B08:00&duration=2h",
+		"GET /api/v1/calendars/{id}/between":          "/api/v1/calendars/cn-workday/between?from=2025-09-30T09:00:00%2B08:00&to=2025-10-09T18:00:00%2B08:00",
+		"GET /api/v1/process-definitions/{id}":        fmt.Sprintf("/api/v1/process-definitions/%d", def),
+		"GET /api/v1/process-definitions/{id}/source": fmt.Sprintf("/api/v1/process-definitions/%d/source", def),
+		"GET /api/v1/process-instances/{id}":          fmt.Sprintf("/api/v1/process-instances/%d", inst),
+		"GET /api/v1/tasks/{id}":                      fmt.Sprintf("/api/v1/tasks/%d", task),
+	}
+}
+
+// writeOrder runs sign-in first and the password change and sign-out last,
+// so each fixture meets the state it was written for.
+func writeOrder(key string) int {
+	switch key {
+	case "POST /api/v1/auth/login":
+		return 0
+	case "POST /api/v1/auth/logout":
+		return 2
+	case "POST /api/v1/auth/password":
+		return 3
+	}
+	return 1
+}
+
+// TestOpenAPIResponses checks real answers against the document: every GET
+// route as every demo role (the admin must get 200), then every write
+// route's valid request as the admin, which must succeed with the
+// documented status and body. Each valid request must also match the
+// documented request schema.
+func TestOpenAPIResponses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := apptest.Start(t, d)
+		ids := lookupDemo(t, e)
+		doc := loadAPIDoc(t, e)
+		fixtures := writeFixtures(t, e, ids)
+		reads := readPaths(t, e, ids)
+		routes := apiRoutes(e)
+		for _, r := range routes {
+			if r.Method != http.MethodGet {
+				continue
+			}
+			key := routeKey(r)
+			path := r.Path
+			if pathHasID(r.Path) {
+				p, ok := reads[key]
+				if !ok {
+					t.Errorf("%s: nothing to read: add a request for an existing record to readPaths", key)
+					continue
+				}
+				path = p
+			}
+			t.Run(key, func(t *testing.T) {
+				for _, acc := range demo.Accounts {
+					res := e.Do("GET", path, e.Login(acc.Username), nil, nil)
+					doc.check(t, "GET", path, res)
+					if acc.Username == "admin" && res.StatusCode != http.StatusOK {
+						t.Errorf("admin: %d %.300s", res.StatusCode, res.Body)
+					}
+				}
+			})
+		}
+		var writes []web.Route
+		for _, r := range routes {
+			if isWrite(r) {
+				writes = append(writes, r)
+			}
+		}
+		sort.SliceStable(writes, func(i, j int) bool { return writeOrder(routeKey(writes[i])) < writeOrder(routeKey(writes[j])) })
+		for _, r := range writes {
+			key := routeKey(r)
+			fx, ok := fixtures[key]
+			if !ok {
+				t.Errorf("%s: no valid request: add one to writeFixtures", key)
+				continue
+			}
+			t.Run(key, func(t *testing.T) {
+				tok := e.Login("admin")
+				if key == "POST /api/v1/auth/logout" || key == "POST /api/v1/auth/password" {
+					tok = e.LoginFresh("admin", demo.Password) // both end sessions
+				}
+				var body any
+				switch {
+				case fx.Body != nil:
+					body = fx.Body
+					doc.checkRequest(t, r.Method, fx.Path, fx.Body)
+				case fx.Raw != "":
+					body = fx.Raw
+				}
+				res := e.Do(r.Method, fx.Path, tok, body, nil)
+				doc.check(t, r.Method, fx.Path, res)
+				status := r.Doc.Status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				if res.StatusCode != status {
+					t.Errorf("valid request: %d, want %d: %.300s", res.StatusCode, status, res.Body)
+				}
+			})
+		}
+	})
 }

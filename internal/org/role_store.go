@@ -201,7 +201,8 @@ func (s *Service) validateRole(ctx context.Context, in *RoleInput, create bool) 
 }
 
 // UpdateRole changes a custom role's name and permissions; built-in roles
-// are fixed (EConflict).
+// are fixed (EConflict), and so are a role's key and node (EInvalid when the
+// input names others).
 func (s *Service) UpdateRole(ctx context.Context, id int64, in RoleInput) (*Role, error) {
 	before, path, err := s.loadRole(ctx, id)
 	if err != nil {
@@ -213,8 +214,14 @@ func (s *Service) UpdateRole(ctx context.Context, id int64, in RoleInput) (*Role
 	if path != "" && !auth.FromContext(ctx).Can(auth.PermOrgView, path) {
 		return nil, errs.NotFound("error.role.not_found")
 	}
+	// The key and the owning node are fixed; a request naming others is
+	// refused, not half applied.
+	var ro errs.Validation
+	ro.Check(in.Key == "" || strings.TrimSpace(in.Key) == before.Key, "key", "error.field.read_only")
+	ro.Check(in.NodeID == 0 || in.NodeID == *before.NodeID, "node_id", "error.field.read_only")
 	in.NodeID = *before.NodeID
-	if _, err := s.validateRole(ctx, &in, false); err != nil {
+	_, verr := s.validateRole(ctx, &in, false)
+	if err := mergeInvalid(ro.Err(), verr); err != nil {
 		return nil, err
 	}
 	var out *Role

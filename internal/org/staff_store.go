@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -237,8 +238,9 @@ func (s *Service) insertStaff(ctx context.Context, in StaffInput, path, hash str
 	return out, err
 }
 
-// UpdateStaff changes a staff account (not its username or password). It
-// needs staff.manage on both the old and the new node.
+// UpdateStaff changes a staff account (not its username or password:
+// EInvalid when the input names others). It needs staff.manage on both the
+// old and the new node.
 func (s *Service) UpdateStaff(ctx context.Context, id int64, in StaffInput) (*Staff, error) {
 	before, err := s.loadStaff(ctx, id)
 	if err != nil {
@@ -248,8 +250,13 @@ func (s *Service) UpdateStaff(ctx context.Context, id int64, in StaffInput) (*St
 	if !p.Can(auth.PermStaffView, before.NodePath) {
 		return nil, errs.NotFound("error.staff.not_found")
 	}
+	// The username and the password are not changed here (the password has
+	// its own reset); a request that tries is refused, not half applied.
+	var ro errs.Validation
+	ro.Check(in.Username == "" || strings.TrimSpace(in.Username) == before.Username, "username", "error.field.read_only")
+	ro.Check(in.Password == "", "password", "error.field.read_only")
 	path, err := s.validateStaff(ctx, &in, false)
-	if err != nil {
+	if err := mergeInvalid(ro.Err(), err); err != nil {
 		return nil, err
 	}
 	if !p.Can(auth.PermStaffManage, before.NodePath) || !p.Can(auth.PermStaffManage, path) {
@@ -303,4 +310,25 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 		}
 		return s.audit.Record(ctx, audit.Entry{Action: "password_reset", Entity: "staff", EntityID: id, NodePath: st.NodePath, Summary: st.Username})
 	})
+}
+
+// mergeInvalid joins the field problems of two EInvalid errors, so a caller
+// hears of every bad field at once. Any other error b wins as it is.
+func mergeInvalid(a, b error) error {
+	var ea, eb *errs.Error
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case !errors.As(a, &ea) || !errors.As(b, &eb) || ea.Code != errs.EInvalid || eb.Code != errs.EInvalid:
+		return b
+	}
+	var v errs.Validation
+	for _, e := range []*errs.Error{ea, eb} {
+		for f, k := range e.Fields {
+			v.Add(f, k)
+		}
+	}
+	return v.Err()
 }

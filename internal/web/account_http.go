@@ -117,6 +117,10 @@ func (a *Account) apiLogin(c *Ctx) error {
 	var v errs.Validation
 	v.Required("username", in.Username)
 	v.Required("password", in.Password)
+	// No account has a longer name or password; refusing here keeps a huge
+	// value from costing a hash or a failed-login row.
+	v.MaxLen("username", in.Username, 100)
+	v.MaxLen("password", in.Password, 200)
 	if err := v.Err(); err != nil {
 		return err
 	}

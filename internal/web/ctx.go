@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -112,24 +113,68 @@ func (c *Ctx) Decode(dst any) error {
 		}
 		return decodeForm(c.R.PostForm, dst)
 	}
-	body := http.MaxBytesReader(c.W, c.R.Body, maxBody)
-	dec := json.NewDecoder(body)
+	b, err := io.ReadAll(http.MaxBytesReader(c.W, c.R.Body, maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errs.Invalid("body", "error.body.too_large")
+	case err != nil:
+		return errs.Invalid("body", "error.body.malformed")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(dst); err != nil {
 		var te *json.UnmarshalTypeError
-		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
 			return errs.Invalid(te.Field, "error.field.wrong_type")
-		case errors.As(err, &mbe):
-			return errs.Invalid("body", "error.body.too_large")
 		case errors.Is(err, io.EOF):
 			return errs.Invalid("body", "error.body.empty")
-		default:
-			return errs.Invalid("body", "error.body.malformed")
 		}
+		if f := failingField(b, dst); f != "" {
+			return errs.Invalid(f, "error.field.wrong_type")
+		}
+		return errs.Invalid("body", "error.body.malformed")
+	}
+	// One JSON value and nothing after it: a client that sends two has a
+	// bug, and acting on the first would hide it.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errs.Invalid("body", "error.body.malformed")
 	}
 	return nil
+}
+
+// failingField names the field of a JSON object whose value dst cannot take
+// when encoding/json does not say (a value's own UnmarshalJSON failed, as
+// time.Time does for "tomorrow"); "" when it cannot tell.
+func failingField(b []byte, dst any) string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(b, &raw) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		for key, v := range raw {
+			if strings.EqualFold(key, name) && json.Unmarshal(v, reflect.New(f.Type).Interface()) != nil {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // decodeForm fills a struct from form values by json tag name. Supported

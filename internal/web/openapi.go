@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -28,7 +29,13 @@ type openapiState struct {
 var pathParamRe = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
 
 func (s *Server) buildOpenAPI() []byte {
-	g := &schemaGen{defs: map[string]any{}}
+	g := &schemaGen{defs: map[string]any{}, outputs: map[reflect.Type]bool{}}
+	for _, r := range s.routes {
+		if r.Doc != nil && r.Doc.Resp != nil {
+			markOutputs(reflect.TypeOf(r.Doc.Resp), g.outputs)
+		}
+	}
+	markOutputs(reflect.TypeOf(APIError{}), g.outputs)
 	paths := map[string]map[string]any{}
 	for _, r := range s.routes {
 		if !r.IsAPI() || r.Doc == nil {
@@ -55,7 +62,7 @@ func (s *Server) buildOpenAPI() []byte {
 		}
 		if d.Body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(d.Body))}}}
+				"application/json": map[string]any{"schema": g.inputSchema(reflect.TypeOf(d.Body))}}}
 		} else if len(d.RawBody) > 0 {
 			content := map[string]any{}
 			for _, ct := range d.RawBody {
@@ -114,7 +121,41 @@ func operationID(r Route) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // schemaGen turns Go types into JSON Schema (2020-12, as OpenAPI 3.1 uses).
-type schemaGen struct{ defs map[string]any }
+//
+// A response always carries every field without omitempty, so its schema
+// lists them as required. A request body may leave any field out (Decode
+// leaves the zero value and the service answers 422 naming what is
+// missing), so request schemas list none; a struct type that appears in
+// both gets a second component named with an "Input" suffix.
+type schemaGen struct {
+	defs    map[string]any
+	outputs map[reflect.Type]bool // struct types reachable from a response
+	input   bool                  // generating a request body
+}
+
+func (g *schemaGen) inputSchema(t reflect.Type) map[string]any {
+	g.input = true
+	defer func() { g.input = false }()
+	return g.schema(t)
+}
+
+// markOutputs records the named struct types reachable from t.
+func markOutputs(t reflect.Type, seen map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == timeT || seen[t] {
+		return
+	}
+	if t.Name() != "" {
+		seen[t] = true
+	}
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() {
+			markOutputs(f.Type, seen)
+		}
+	}
+}
 
 var (
 	timeT    = reflect.TypeOf(time.Time{})
@@ -156,6 +197,9 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 	case t == numberT:
 		return map[string]any{"type": "number"}
 	}
+	if s, ok := customSchema(t); ok {
+		return s
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return map[string]any{"type": "string"}
@@ -176,6 +220,9 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{}
 	case reflect.Struct:
 		name := t.Name()
+		if g.input && g.outputs[t] {
+			name += "Input"
+		}
 		if name == "" {
 			return g.structSchema(t)
 		}
@@ -188,13 +235,43 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
+// Schemaer is implemented by a type that writes its own JSON and says what
+// it looks like, for the OpenAPI document.
+type Schemaer interface {
+	JSONSchema() map[string]any
+}
+
+var (
+	schemaerT      = reflect.TypeOf((*Schemaer)(nil)).Elem()
+	jsonMarshalerT = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textMarshalerT = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+)
+
+// customSchema describes a type that marshals itself: reflection would see
+// its Go fields, not what it writes. It asks a Schemaer, calls a text
+// marshaler a string, and allows any JSON value for the rest.
+func customSchema(t reflect.Type) (map[string]any, bool) {
+	pt := reflect.PointerTo(t)
+	switch {
+	case t.Implements(schemaerT):
+		return reflect.Zero(t).Interface().(Schemaer).JSONSchema(), true
+	case pt.Implements(schemaerT):
+		return reflect.New(t).Interface().(Schemaer).JSONSchema(), true
+	case t.Implements(jsonMarshalerT) || pt.Implements(jsonMarshalerT):
+		return map[string]any{}, true
+	case t.Implements(textMarshalerT) || pt.Implements(textMarshalerT):
+		return map[string]any{"type": "string"}, true
+	}
+	return nil, false
+}
+
 func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
 	g.addFields(t, props, &required)
 	sort.Strings(required)
 	s := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
+	if len(required) > 0 && !g.input {
 		s["required"] = required
 	}
 	return s
