@@ -429,6 +429,9 @@ func TestOpenAPIResponses(t *testing.T) {
 					doc.checkRequest(t, r.Method, fx.Path, fx.Body)
 				case fx.Raw != "":
 					body = fx.Raw
+					if len(r.Doc.RawBody) == 0 {
+						t.Errorf("the route reads a file but its Doc has no RawBody media types")
+					}
 				}
 				res := e.Do(r.Method, fx.Path, tok, body, nil)
 				doc.check(t, r.Method, fx.Path, res)

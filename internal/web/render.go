@@ -204,7 +204,8 @@ func (c *Ctx) pageData(data any) *Page {
 
 func (c *Ctx) errorView(err error) *ErrorView {
 	ev := &ErrorView{Message: c.message(err)}
-	if e, ok := err.(*errs.Error); ok && len(e.Fields) > 0 {
+	var e *errs.Error // a wrapped validation error keeps its fields
+	if asErr(err, &e) && len(e.Fields) > 0 {
 		ev.Fields = map[string]string{}
 		for f, k := range e.Fields {
 			ev.Fields[f] = c.L.T(k)
