@@ -483,6 +483,9 @@ func (e *Engine) CancelInstance(ctx context.Context, id int64, reason string) er
 	if reason == "" {
 		return errs.Invalid("reason", "error.field.required")
 	}
+	if len([]rune(reason)) > 500 {
+		return errs.Invalid("reason", "error.field.too_long")
+	}
 	return e.apply(ctx, id, func(m *machine.Machine, l *loaded, now time.Time) (*machine.State, []machine.Effect, error) {
 		return m.Cancel(l.def.Model, l.state, reason, now)
 	}, nil)

@@ -16,12 +16,14 @@ import (
 
 // TaskFilter selects tasks for an inbox.
 type TaskFilter struct {
-	View     string // mine (default), claimable, all, dispatched
-	Overdue  bool
-	Key      string // definition key
-	BeforeID int64
-	Limit    int
-	Now      time.Time // "overdue" is judged against it; zero: the wall clock
+	View    string // mine (default), claimable, all, dispatched
+	Overdue bool
+	// Unassigned keeps the tasks nobody holds (the dispatch screen).
+	Unassigned bool
+	Key        string // definition key
+	BeforeID   int64
+	Limit      int
+	Now        time.Time // "overdue" is judged against it; zero: the wall clock
 }
 
 // TaskPage is a page of tasks.
@@ -76,6 +78,9 @@ func (e *Engine) ListTasks(ctx context.Context, f TaskFilter) (*TaskPage, error)
 	if f.Overdue {
 		q += ` AND t.due_at < ?`
 		args = append(args, now)
+	}
+	if f.Unassigned {
+		q += ` AND t.assignee_id IS NULL`
 	}
 	if f.Key != "" {
 		q += ` AND t.definition_key = ?`
@@ -357,6 +362,9 @@ func (e *Engine) Assign(ctx context.Context, id int64, in AssignInput) error {
 		return err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
+	if len([]rune(in.Reason)) > 500 {
+		return errs.Invalid("reason", "error.field.too_long")
+	}
 	return e.taskAction(ctx, id, func(p *auth.Principal, t *Task) error {
 		if !p.Can(auth.PermTaskDispatch, t.NodePath) {
 			return errs.Forbidden()
@@ -422,6 +430,9 @@ func (e *Engine) Delegate(ctx context.Context, id, to int64) error {
 
 // Resolve returns a delegated task to its owner.
 func (e *Engine) Resolve(ctx context.Context, id int64, comment string) error {
+	if len([]rune(comment)) > 4000 {
+		return errs.Invalid("body", "error.field.too_long")
+	}
 	return e.taskAction(ctx, id, func(p *auth.Principal, t *Task) error {
 		if t.OwnerID == nil || t.AssigneeID == nil || *t.AssigneeID != p.StaffID {
 			return errs.New(errs.EConflict, "error.flow.not_delegated_to_you")
@@ -612,17 +623,30 @@ func (e *Engine) Dispatch(ctx context.Context, in DispatchInput) (*DispatchResul
 	v.Check(len(in.TaskIDs) > 0, "task_ids", "error.field.required")
 	v.Check(len(in.TaskIDs) <= 500, "task_ids", "error.field.too_long")
 	v.Check((in.AssigneeID == 0) != (in.TeamID == 0), "assignee_id", "error.flow.dispatch_target")
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+	v.MaxLen("reason", in.Reason, 500)
 	var teamPath string
 	if in.TeamID != 0 {
 		err := e.db.Q(ctx).QueryRowContext(ctx, `SELECT n.path FROM departments d JOIN org_nodes n ON n.id = d.node_id WHERE d.id = ?`, in.TeamID).Scan(&teamPath)
-		if err != nil {
-			return nil, errs.Invalid("team_id", "error.field.unknown_id")
+		v.Check(err == nil, "team_id", "error.field.unknown_id")
+	}
+	if len(in.TaskIDs) > 0 && len(in.TaskIDs) <= 500 {
+		args := make([]any, len(in.TaskIDs))
+		for i, id := range in.TaskIDs {
+			args[i] = id
 		}
-	} else if err := e.checkAssignee(ctx, in.AssigneeID, in.DueAt); err != nil {
+		var n int
+		if err := e.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(DISTINCT id) FROM flow_tasks WHERE id IN (`+db.Placeholders(len(args))+`)`, args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		v.Check(n == len(uniqueIDs(in.TaskIDs)), "task_ids", "error.field.unknown_id")
+	}
+	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if in.TeamID == 0 {
+		if err := e.checkAssignee(ctx, in.AssigneeID, in.DueAt); err != nil {
+			return nil, err
+		}
 	}
 	res := &DispatchResult{Dispatched: []int64{}, Failed: map[string]string{}}
 	err := e.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -685,4 +709,12 @@ func (e *Engine) toTeam(ctx context.Context, id, team int64, teamPath string, du
 		}
 		return e.setAssignee(ctx, tx, t, nil, due, "task_dispatched", map[string]any{"team_id": team})
 	})
+}
+
+func uniqueIDs(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
