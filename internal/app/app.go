@@ -28,6 +28,7 @@ import (
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/live"
 	"github.com/guanjia/guanjia/internal/org"
+	"github.com/guanjia/guanjia/internal/sla"
 	"github.com/guanjia/guanjia/internal/sms"
 	"github.com/guanjia/guanjia/internal/timers"
 	"github.com/guanjia/guanjia/internal/web"
@@ -60,8 +61,10 @@ type App struct {
 	Ann   *admin.Announcements
 	// Calendars stores business calendars and resolves a site's calendar.
 	Calendars *calendars.Service
-	Server    *web.Server
-	Cat       *i18n.Catalogs
+	// SLA runs service-level clocks, warnings and escalations.
+	SLA    *sla.Service
+	Server *web.Server
+	Cat    *i18n.Catalogs
 	// Timers fires every durable deadline (process timers, SLA clocks).
 	Timers *timers.Service
 	// Flow is the process engine.
@@ -113,12 +116,10 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 		return nil, err
 	}
 	a.Calendars = calendars.NewService(d, a.Audit, log)
-	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
-		return nil, err
-	}
 	a.Jobs = jobs.New(d, log)
 	a.Timers = timers.New(d, a.Jobs, log, timers.DefaultConfig())
 	a.Flow = flow.New(d, a.Jobs, a.Timers, a.Audit, log)
+	a.SLA = sla.New(d, a.Jobs, a.Timers, a.Calendars, a.Audit, log)
 	a.Live = live.New(d, log)
 	provider := cfg.SMSProvider
 	if provider == nil {
@@ -137,6 +138,14 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
 		return nil, err
 	}
+	// After Build: a shipped holiday year added to a stored calendar
+	// recomputes open SLA cycles through a job.
+	if err := a.Calendars.EnsureBuiltins(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.SLA.EnsureDefaults(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.EnsureTemplates(ctx); err != nil {
 		return nil, err
 	}
@@ -151,7 +160,7 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sms.AddPages, flow.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
@@ -162,11 +171,13 @@ func (a *App) buildServer() error {
 	s.AddNav(admin.Nav()...)
 	s.AddNav(sms.Nav()...)
 	s.AddNav(calendars.Nav()...)
+	s.AddNav(sla.Nav()...)
 	account := &web.Account{S: s, Home: a.homeData}
 	s.Mount(account,
 		&org.HTTP{Svc: a.Org},
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
 		&calendars.HTTP{Svc: a.Calendars},
+		&sla.HTTP{Svc: a.SLA},
 		&flow.HTTP{E: a.Flow},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
 		&live.HTTP{Hub: a.Live},

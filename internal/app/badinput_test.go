@@ -65,6 +65,10 @@ func writeFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFi
 	if res := e.Do("POST", fmt.Sprintf("/api/v1/calendars/%d/import", cal), admin, holiday2027, nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("fixture import: %d %s", res.StatusCode, res.Body)
 	}
+	var complaint int64
+	if err := e.DB.Q(t.Context()).QueryRowContext(t.Context(), `SELECT id FROM sla_policies WHERE key = 'complaint'`).Scan(&complaint); err != nil {
+		t.Fatalf("fixture sla policy: %v", err)
+	}
 	fl := flowFixtures(t, e, ids)
 	id := func(pattern string, id int64) string { return fill(pattern, itoa(id)) }
 	task := func(pattern, verb string) string { return fill(pattern, itoa(fl.tasks[verb])) }
@@ -103,6 +107,14 @@ func writeFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFi
 			"week": map[string]any{"mon": []string{"22:00-24:00"}, "wed": []string{"22:00-24:00"}}}),
 		"POST /api/v1/calendars/{id}/import":         rawFx(id("/api/v1/calendars/{id}/import", cal), holiday2027),
 		"DELETE /api/v1/calendars/{id}/years/{year}": fx(fmt.Sprintf("/api/v1/calendars/%d/years/2027", cal), nil),
+
+		"POST /api/v1/sla/policies": fx("/api/v1/sla/policies", map[string]any{"key": "lobby", "name": "大堂服务", "enabled": true, "case_type": "lobby",
+			"category": "", "node_id": ids.Hotel, "calendar": "24x7", "ladder": []map[string]any{{"on": "breach", "notify": "supervisor"}},
+			"targets": []map[string]any{{"metric": "first_response", "name": "响应", "minutes": 5, "business": true, "warn_pct": 80}}}),
+		"PUT /api/v1/sla/policies/{id}": fx(id("/api/v1/sla/policies/{id}", complaint), map[string]any{"name": "投诉", "enabled": true, "case_type": "complaint",
+			"calendar": "", "ladder": []map[string]any{{"on": "warning", "notify": "assignee"}, {"on": "breach", "after_minutes": 30, "notify": "manager"}},
+			"targets": []map[string]any{{"metric": "first_response", "minutes": 1440, "business": false, "warn_pct": 80, "pause_states": []string{}},
+				{"metric": "resolution", "minutes": 10080, "business": false, "warn_pct": 80, "pause_states": []string{"等待业主"}}}}),
 
 		"POST /api/v1/process-definitions": rawFx("/api/v1/process-definitions", "key: deployed\nname: 部署测试\nsteps:\n  - id: look\n    name: 查看\n    assignee: butler\n"),
 		"POST /api/v1/process-instances": fx("/api/v1/process-instances", map[string]any{"definition_key": "apitest", "business_key": "BK-2",

@@ -22,6 +22,7 @@ import (
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
 	"github.com/guanjia/guanjia/internal/demo"
+	"github.com/guanjia/guanjia/internal/sla"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -338,6 +339,11 @@ func readPaths(t *testing.T, e *apptest.Env, ids demoIDs) map[string]string {
 	def := first(`SELECT MIN(id) FROM flow_definitions`)
 	inst := first(`SELECT MIN(id) FROM flow_instances`)
 	task := first(`SELECT MIN(id) FROM flow_tasks`)
+	policy := first(`SELECT MIN(id) FROM sla_policies`)
+	if _, err := e.App.SLA.Start(t.Context(), sla.StartInput{Subject: "case:openapi", Metric: sla.MetricFirstResponse,
+		Match: sla.Match{CaseType: sla.CaseRepair, NodePath: fmt.Sprintf("/%d/%d/", ids.Company, ids.Garden)}}); err != nil {
+		t.Fatalf("sla cycle to read: %v", err)
+	}
 	return map[string]string{
 		"GET /api/v1/org/nodes/{id}":                  fmt.Sprintf("/api/v1/org/nodes/%d", ids.Garden),
 		"GET /api/v1/staff/{id}":                      fmt.Sprintf("/api/v1/staff/%d", ids.Staff["butler"]),
@@ -349,6 +355,8 @@ func readPaths(t *testing.T, e *apptest.Env, ids demoIDs) map[string]string {
 		"GET /api/v1/process-definitions/{id}/source": fmt.Sprintf("/api/v1/process-definitions/%d/source", def),
 		"GET /api/v1/process-instances/{id}":          fmt.Sprintf("/api/v1/process-instances/%d", inst),
 		"GET /api/v1/tasks/{id}":                      fmt.Sprintf("/api/v1/tasks/%d", task),
+		"GET /api/v1/sla/policies/{id}":               fmt.Sprintf("/api/v1/sla/policies/%d", policy),
+		"GET /api/v1/sla/subjects/{subject}":          "/api/v1/sla/subjects/case:openapi",
 	}
 }
 

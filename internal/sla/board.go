@@ -7,6 +7,7 @@ import (
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/errs"
 )
 
 // CyclePage is a page of cycles.
@@ -107,4 +108,17 @@ func (s *Service) board(ctx context.Context, q string, args []any, now time.Time
 		out = append(out, *c)
 	}
 	return out, rows.Err()
+}
+
+// nodePath reads the path of an org node; ENotFound when there is none.
+func (s *Service) nodePath(ctx context.Context, id int64) (string, error) {
+	var p string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT path FROM org_nodes WHERE id = ?`, id).Scan(&p)
+	if db.IsNoRows(err) {
+		return "", errs.NotFound("error.org.node_not_found")
+	}
+	if err != nil {
+		return "", fmt.Errorf("sla: node %d: %w", id, err)
+	}
+	return p, nil
 }

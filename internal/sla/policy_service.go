@@ -24,7 +24,9 @@ const maxSteps = 32
 func (s *Service) Policies(ctx context.Context) ([]Policy, error) { return s.listPolicies(ctx) }
 
 // Policy returns one policy; ENotFound when there is none.
-func (s *Service) Policy(ctx context.Context, id int64) (*Policy, error) { return s.loadPolicy(ctx, id) }
+func (s *Service) Policy(ctx context.Context, id int64) (*Policy, error) {
+	return s.loadPolicy(ctx, id)
+}
 
 // validate checks a policy as an admin wrote it and fills NodePath. It
 // returns EInvalid naming each bad field ("targets[1].minutes").
@@ -105,8 +107,8 @@ func (s *Service) canManage(ctx context.Context, nodePath string) error {
 
 // CreatePolicy stores a new policy. It needs sla.manage (on the policy's
 // subtree when it has one); EInvalid for bad fields.
-func (s *Service) CreatePolicy(ctx context.Context, in Policy) (*Policy, error) {
-	in.ID, in.Builtin = 0, false
+func (s *Service) CreatePolicy(ctx context.Context, input PolicyInput) (*Policy, error) {
+	in := input.policy()
 	if err := s.validate(ctx, &in); err != nil {
 		return nil, err
 	}
@@ -136,16 +138,20 @@ func (s *Service) insertPolicy(ctx context.Context, tx *db.Tx, p *Policy) (int64
 }
 
 // UpdatePolicy replaces a policy's fields, targets and ladder (its key
-// stays) and recomputes the deadlines of its open cycles in the background,
+// stays: a different key is EInvalid on "key") and recomputes the deadlines of its open cycles in the background,
 // in bounded batches. It needs sla.manage; ENotFound when there is no such
 // policy, EConflict when it changed meanwhile.
-func (s *Service) UpdatePolicy(ctx context.Context, id int64, in Policy) (*Policy, error) {
+func (s *Service) UpdatePolicy(ctx context.Context, id int64, input PolicyInput) (*Policy, error) {
+	in := input.policy()
 	before, err := s.loadPolicy(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.canManage(ctx, before.NodePath); err != nil {
 		return nil, err
+	}
+	if in.Key != "" && in.Key != before.Key {
+		return nil, errs.Invalid("key", "error.sla.key_immutable")
 	}
 	in.ID, in.Key, in.Builtin, in.Version = id, before.Key, before.Builtin, before.Version
 	if err := s.validate(ctx, &in); err != nil {

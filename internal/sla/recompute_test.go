@@ -17,7 +17,7 @@ func TestCalendarAndPolicyChangesRecompute(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, true)
 		ctx := admin(t.Context())
-		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.Target{Metric: sla.MetricResolution, Minutes: 8 * 60, Business: true, WarnPct: 75,
+		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.TargetInput{Metric: sla.MetricResolution, Minutes: 8 * 60, Business: true, WarnPct: 75,
 			PauseStates: []string{"等待业主"}}, sla.DefaultLadder())
 		e.now = at("2025-09-26 16:00").UTC()
 		var ids []int64
@@ -92,8 +92,9 @@ func TestCalendarAndPolicyChangesRecompute(t *testing.T) {
 			t.Fatal("pause")
 		}
 		p, _ := e.sla.Policy(ctx, pid)
-		p.Targets[0].Minutes = 4 * 60
-		if _, err := e.sla.UpdatePolicy(ctx, pid, *p); err != nil {
+		in := p.Input()
+		in.Targets[0].Minutes = 4 * 60
+		if _, err := e.sla.UpdatePolicy(ctx, pid, in); err != nil {
 			t.Fatal(err)
 		}
 		rs, _ = e.sla.Recomputes(ctx, 1)
@@ -125,7 +126,7 @@ func TestRecomputeRunsAsAJob(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnvWith(t, d, true, true)
 		ctx := admin(t.Context())
-		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.Target{Metric: sla.MetricResolution, Minutes: 60, Business: true}, nil)
+		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.TargetInput{Metric: sla.MetricResolution, Minutes: 60, Business: true}, nil)
 		e.now = at("2025-09-26 17:30").UTC()
 		c, err := e.sla.Start(ctx, sla.StartInput{Subject: "case:1", Metric: sla.MetricResolution, PolicyID: pid})
 		if err != nil || local(c.DueAt) != "2025-09-28 09:30" {

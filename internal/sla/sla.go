@@ -77,6 +77,58 @@ type Policy struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PolicyInput is what a caller sets on a policy; the key is kept on update.
+type PolicyInput struct {
+	Key      string        `json:"key"`
+	Name     string        `json:"name"`
+	Enabled  bool          `json:"enabled"`
+	CaseType string        `json:"case_type"`
+	Category string        `json:"category"`
+	NodeID   *int64        `json:"node_id"`
+	Calendar string        `json:"calendar"`
+	Targets  []TargetInput `json:"targets"`
+	Ladder   []Step        `json:"ladder"`
+}
+
+// TargetInput is a target as a caller writes it; see Target.
+type TargetInput struct {
+	Metric      string   `json:"metric"`
+	Name        string   `json:"name"`
+	Priority    string   `json:"priority"`
+	Grade       string   `json:"grade"`
+	Minutes     int      `json:"minutes"`
+	Business    bool     `json:"business"`
+	WarnPct     int      `json:"warn_pct"`
+	StartEvent  string   `json:"start_event"`
+	StopEvent   string   `json:"stop_event"`
+	PauseStates []string `json:"pause_states"`
+}
+
+// Input returns the policy as an editable input.
+func (p Policy) Input() PolicyInput {
+	in := PolicyInput{Key: p.Key, Name: p.Name, Enabled: p.Enabled, CaseType: p.CaseType, Category: p.Category, NodeID: p.NodeID,
+		Calendar: p.Calendar, Ladder: p.Ladder, Targets: make([]TargetInput, len(p.Targets))}
+	for i, t := range p.Targets {
+		in.Targets[i] = TargetInput{Metric: t.Metric, Name: t.Name, Priority: t.Priority, Grade: t.Grade, Minutes: t.Minutes, Business: t.Business,
+			WarnPct: t.WarnPct, StartEvent: t.StartEvent, StopEvent: t.StopEvent, PauseStates: t.PauseStates}
+	}
+	return in
+}
+
+// policy turns an input into a policy without ids.
+func (in PolicyInput) policy() Policy {
+	p := Policy{Key: in.Key, Name: in.Name, Enabled: in.Enabled, CaseType: in.CaseType, Category: in.Category, NodeID: in.NodeID,
+		Calendar: in.Calendar, Ladder: in.Ladder, Targets: make([]Target, len(in.Targets))}
+	if p.Ladder == nil {
+		p.Ladder = []Step{}
+	}
+	for i, t := range in.Targets {
+		p.Targets[i] = Target{Metric: t.Metric, Name: t.Name, Priority: t.Priority, Grade: t.Grade, Minutes: t.Minutes, Business: t.Business,
+			WarnPct: t.WarnPct, StartEvent: t.StartEvent, StopEvent: t.StopEvent, PauseStates: t.PauseStates}
+	}
+	return p
+}
+
 // Target is one metric's limit for a priority (and class).
 type Target struct {
 	ID     int64  `json:"id"`

@@ -119,9 +119,9 @@ func (e *env) count(q string, args ...any) int {
 }
 
 // policy stores a one-metric policy on a calendar and returns its id.
-func (e *env) policy(key, cal string, t sla.Target, ladder []sla.Step) int64 {
+func (e *env) policy(key, cal string, t sla.TargetInput, ladder []sla.Step) int64 {
 	e.t.Helper()
-	p, err := e.sla.CreatePolicy(admin(e.t.Context()), sla.Policy{Key: key, Name: key, Enabled: true, CaseType: key, Calendar: cal, Targets: []sla.Target{t}, Ladder: ladder})
+	p, err := e.sla.CreatePolicy(admin(e.t.Context()), sla.PolicyInput{Key: key, Name: key, Enabled: true, CaseType: key, Calendar: cal, Targets: []sla.TargetInput{t}, Ladder: ladder})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestPauseResumeOnBusinessCalendar(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, true)
 		ctx := t.Context()
-		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.Target{Metric: sla.MetricResolution, Minutes: 8 * 60, Business: true, WarnPct: 75,
+		pid := e.policy("office-fix", calendar.KeyCNWorkday, sla.TargetInput{Metric: sla.MetricResolution, Minutes: 8 * 60, Business: true, WarnPct: 75,
 			PauseStates: []string{"等待业主"}}, sla.DefaultLadder())
 		e.now = at("2025-09-26 16:00").UTC() // a Friday
 		c, err := e.sla.Start(ctx, sla.StartInput{Subject: "case:1", Metric: sla.MetricResolution, PolicyID: pid})
