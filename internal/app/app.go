@@ -22,12 +22,15 @@ import (
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/blob"
 	"github.com/guanjia/guanjia/internal/calendars"
+	"github.com/guanjia/guanjia/internal/cases"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/live"
+	"github.com/guanjia/guanjia/internal/notify"
 	"github.com/guanjia/guanjia/internal/org"
+	"github.com/guanjia/guanjia/internal/pii"
 	"github.com/guanjia/guanjia/internal/sla"
 	"github.com/guanjia/guanjia/internal/sms"
 	"github.com/guanjia/guanjia/internal/timers"
@@ -46,7 +49,12 @@ type Config struct {
 	Workers bool
 	// SMSProvider delivers text messages; nil writes them to stderr.
 	SMSProvider sms.Provider
-	Auth        auth.Config
+	// PIIKeys is the key ring that encrypts personal data ("id:base64key,
+	// id2:…", the first seals). Empty: a key file in the data folder is used
+	// (created on first start), or a throwaway key when there is no data
+	// folder (tests). Several instances must share one configured ring.
+	PIIKeys string
+	Auth    auth.Config
 }
 
 // App is a wired application.
@@ -71,6 +79,12 @@ type App struct {
 	Flow *flow.Engine
 	// Live pushes committed changes to open pages (SSE).
 	Live *live.Hub
+	// Notify writes notifications (the bell, live pushes, text messages).
+	Notify *notify.Service
+	// Cases is the service desk.
+	Cases *cases.Service
+	// Vault encrypts personal data and computes its blind indexes.
+	Vault *pii.Vault
 	// SMS queues and delivers text messages through the configured provider.
 	SMS *sms.Service
 	// Blobs stores uploaded files.
@@ -121,6 +135,9 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	a.Flow = flow.New(d, a.Jobs, a.Timers, a.Audit, log)
 	a.SLA = sla.New(d, a.Jobs, a.Timers, a.Calendars, a.Audit, log)
 	a.Live = live.New(d, log)
+	if a.Vault, err = openVault(cfg); err != nil {
+		return nil, err
+	}
 	provider := cfg.SMSProvider
 	if provider == nil {
 		provider = &sms.Console{W: os.Stderr}
@@ -133,6 +150,8 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	if a.Blobs, err = blob.NewFS(blobDir); err != nil {
 		return nil, err
 	}
+	a.Notify = notify.New(d, a.SMS, a.Live, a.Cat)
+	a.Cases = cases.New(cases.Deps{DB: d, Flow: a.Flow, SLA: a.SLA, Audit: a.Audit, Live: a.Live, Notify: a.Notify, Blobs: a.Blobs, Vault: a.Vault, Log: log})
 	a.Flow.Listen(a.publishFlow)
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
@@ -147,6 +166,9 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 		return nil, err
 	}
 	if err := a.EnsureTemplates(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.Cases.EnsureProcesses(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.buildServer(); err != nil {
@@ -178,6 +200,8 @@ func (a *App) buildServer() error {
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
 		&calendars.HTTP{Svc: a.Calendars},
 		&sla.HTTP{Svc: a.SLA},
+		&cases.HTTP{S: a.Cases},
+		&notify.HTTP{S: a.Notify},
 		&flow.HTTP{E: a.Flow},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
 		&live.HTTP{Hub: a.Live},
@@ -297,4 +321,15 @@ func (a *App) publishFlow(ev flow.ChangeEvent) {
 			a.Live.Publish(live.Event{Topic: live.NodeTopic(ev.NodePath[:i+1]), Type: ev.Kind, Data: data})
 		}
 	}
+}
+
+// openVault opens the personal-data key ring the configuration names.
+func openVault(cfg Config) (*pii.Vault, error) {
+	switch {
+	case cfg.PIIKeys != "":
+		return pii.ParseKeys(cfg.PIIKeys)
+	case cfg.DataDir != "":
+		return pii.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "pii.key"))
+	}
+	return pii.ParseKeys(pii.NewKeySpec("test"))
 }

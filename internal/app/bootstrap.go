@@ -19,7 +19,11 @@ func (a *App) LoadDemo(ctx context.Context) (bool, error) {
 }
 
 // demoSteps lists the modules' parts of the demo data.
-func (a *App) demoSteps() []demo.Step { return nil }
+func (a *App) demoSteps() []demo.Step {
+	return []demo.Step{
+		func(ctx context.Context, s *demo.Sites) error { return a.Cases.DemoCases(ctx, s.Garden, s.Staff["technician"]) },
+	}
+}
 
 // EnsureAdmin creates a first administrator when there is none: a company
 // root if needed and the account "admin" with a random password, which is

@@ -38,6 +38,10 @@ var anyStaffRoutes = map[string]bool{
 	"POST /logout":               true,
 	"GET /account/password":      true,
 	"POST /account/password":     true,
+	// The bell: each person reads and marks only their own notifications.
+	"GET /api/v1/notifications":            true,
+	"POST /api/v1/notifications/{id}/read": true,
+	"POST /api/v1/notifications/read-all":  true,
 }
 
 func routeKey(r web.Route) string { return r.Method + " " + r.Path }

@@ -26,6 +26,29 @@ const (
 	PermCalendarView   Perm = "calendar.view"
 	PermCalendarManage Perm = "calendar.manage"
 	PermSLAManage      Perm = "sla.manage"
+
+	PermCaseView     Perm = "case.view"     // cases in the subtree
+	PermCaseCreate   Perm = "case.create"   // take a call, enter a case
+	PermCaseDispatch Perm = "case.dispatch" // acknowledge, dispatch, transfer, remind
+	PermCaseWork     Perm = "case.work"     // a technician's accept, arrive, pause, complete
+	PermCaseVisit    Perm = "case.visit"    // return visits, reopen, close
+	PermCaseForce    Perm = "case.force"    // 强制回单: close on behalf of a technician
+	PermCaseManage   Perm = "case.manage"   // categories
+
+	PermHouseholdView   Perm = "household.view"   // units, households, people (masked)
+	PermHouseholdManage Perm = "household.manage" // edit them, events, import
+	PermHouseholdAssign Perm = "household.assign" // choose butlers, hand households over
+	PermCareWork        Perm = "care.work"        // care tasks, contacts, key custody
+	PermPIIUnmask       Perm = "pii.unmask"       // see a clear value, with a logged reason
+	PermPIIExport       Perm = "pii.export"       // export everything about a person
+	PermPIIErase        Perm = "pii.erase"        // erase a person on request
+	PermPIIReview       Perm = "pii.review"       // read the log of unmasked values
+
+	PermHKView    Perm = "hk.view"    // housekeeping: the room board, rooms, timelines, reports
+	PermHKClean   Perm = "hk.clean"   // an attendant's work: clean, checklist, minibar, laundry, found items, damage
+	PermHKInspect Perm = "hk.inspect" // a supervisor's: inspect, assign the day's work, blocks, bulk changes
+	PermHKDesk    Perm = "hk.desk"    // the clerk's: front-office feed, DND calls, keys, ledgers, handover
+	PermHKManage  Perm = "hk.manage"  // rooms, room types, minibar items, settings
 )
 
 // AllPerms lists every permission, sorted.
@@ -35,6 +58,10 @@ func AllPerms() []Perm {
 		PermTokenManage, PermAuditView, PermAnnounceManage,
 		PermFlowDesign, PermFlowStart, PermFlowView, PermTaskWork, PermTaskDispatch, PermMessageSend,
 		PermCalendarView, PermCalendarManage, PermSLAManage,
+		PermCaseView, PermCaseCreate, PermCaseDispatch, PermCaseWork, PermCaseVisit, PermCaseForce, PermCaseManage,
+		PermHouseholdView, PermHouseholdManage, PermHouseholdAssign, PermCareWork,
+		PermPIIUnmask, PermPIIExport, PermPIIErase, PermPIIReview,
+		PermHKView, PermHKClean, PermHKInspect, PermHKDesk, PermHKManage,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return all
@@ -69,20 +96,50 @@ var BuiltinRoles = []string{RoleAdmin, RoleManager, RoleSupervisor, RoleButler, 
 // Built-in roles are defined here, not in the database, so an upgrade that
 // adds a permission gives it to the roles that should have it.
 func BuiltinPerms(role string) []Perm {
+	base := builtinBase(role)
+	if role == RoleAdmin || base == nil {
+		return base
+	}
+	return append(append(base, caseRolePerms[role]...), hkRolePerms[role]...)
+}
+
+// hkRolePerms are the housekeeping permissions of the built-in roles.
+var hkRolePerms = map[string][]Perm{
+	RoleManager:    {PermHKView, PermHKClean, PermHKInspect, PermHKDesk, PermHKManage},
+	RoleSupervisor: {PermHKView, PermHKClean, PermHKInspect, PermHKDesk},
+	RoleAttendant:  {PermHKView, PermHKClean},
+	RoleClerk:      {PermHKView, PermHKDesk},
+}
+
+// caseRolePerms are the service-desk permissions of the built-in roles.
+var caseRolePerms = map[string][]Perm{
+	RoleManager:    {PermCaseView, PermCaseCreate, PermCaseDispatch, PermCaseWork, PermCaseVisit, PermCaseForce, PermCaseManage},
+	RoleSupervisor: {PermCaseView, PermCaseCreate, PermCaseDispatch, PermCaseWork, PermCaseVisit, PermCaseForce},
+	RoleButler:     {PermCaseView, PermCaseCreate, PermCaseDispatch, PermCaseVisit},
+	RoleTechnician: {PermCaseView, PermCaseWork},
+	RoleClerk:      {PermCaseView, PermCaseCreate},
+	RoleDispatcher: {PermCaseView, PermCaseCreate, PermCaseDispatch},
+}
+
+func builtinBase(role string) []Perm {
 	work := []Perm{PermOrgView, PermStaffView, PermFlowView, PermTaskWork, PermCalendarView}
 	switch role {
 	case RoleAdmin:
 		return AllPerms()
 	case RoleManager:
-		return append(work, PermAuditView, PermAnnounceManage, PermFlowStart, PermTaskDispatch, PermStaffManage)
+		return append(work, PermAuditView, PermAnnounceManage, PermFlowStart, PermTaskDispatch, PermStaffManage,
+			PermHouseholdView, PermHouseholdManage, PermHouseholdAssign, PermCareWork, PermPIIUnmask, PermPIIExport)
 	case RoleSupervisor:
-		return append(work, PermAnnounceManage, PermFlowStart, PermTaskDispatch)
+		return append(work, PermAnnounceManage, PermFlowStart, PermTaskDispatch,
+			PermHouseholdView, PermHouseholdManage, PermHouseholdAssign, PermCareWork, PermPIIUnmask)
 	case RoleButler:
-		return append(work, PermFlowStart)
+		// A butler calls their owners: unmasking a phone is part of the
+		// work, and every time is logged with its reason.
+		return append(work, PermFlowStart, PermHouseholdView, PermHouseholdManage, PermCareWork, PermPIIUnmask)
 	case RoleTechnician, RoleAttendant:
 		return work
 	case RoleClerk:
-		return append(work, PermFlowStart)
+		return append(work, PermFlowStart, PermHouseholdView)
 	case RoleDispatcher:
 		return append(work, PermFlowStart, PermTaskDispatch)
 	}

@@ -43,7 +43,7 @@ func DefaultPolicies() []Policy {
 		{Key: "property-repair", Name: "物业报修", Enabled: true, CaseType: CaseRepair, Calendar: calendar.Key24x7, Ladder: DefaultLadder(),
 			Targets: []Target{
 				{Metric: MetricFirstResponse, Name: "受理响应", Minutes: 10, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "acknowledged"},
-				{Metric: MetricNextUpdate, Name: "向业主反馈", Minutes: 24 * 60, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "feedback_given", PauseStates: []string{"等待业主"}},
+				{Metric: MetricNextUpdate, Name: "向业主反馈", Minutes: 24 * 60, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "feedback_given", PauseStates: []string{"等待业主", "等待配件"}},
 				{Metric: MetricOnSite, Name: "紧急维修到场（一级服务）", Priority: "urgent", Grade: "1", Minutes: 30, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "arrived"},
 				{Metric: MetricOnSite, Name: "紧急维修到场（二级服务）", Priority: "urgent", Grade: "2", Minutes: 60, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "arrived"},
 				{Metric: MetricOnSite, Name: "紧急维修到场（三级服务）", Priority: "urgent", Grade: "3", Minutes: 120, Business: true, WarnPct: 80, StartEvent: "created", StopEvent: "arrived"},
