@@ -34,7 +34,7 @@ var shanghai = func() *time.Location {
 
 // env is one application instance's SLA stack on a test database.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	d      *db.DB
 	q      *jobs.Queue
 	timers *timers.Service
@@ -50,7 +50,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func newEnv(t *testing.T, d *db.DB, first bool) *env { return newEnvWith(t, d, first, false) }
 
 // newEnvWith is newEnv whose job queue runs workers when workers is true.
-func newEnvWith(t *testing.T, d *db.DB, first, workers bool) *env {
+func newEnvWith(t testing.TB, d *db.DB, first, workers bool) *env {
 	t.Helper()
 	ctx := t.Context()
 	log := quiet()
