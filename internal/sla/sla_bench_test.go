@@ -25,7 +25,6 @@ func benchCycles() int {
 	return 100_000
 }
 
-
 // load starts n cycles through the public API, chunk per transaction, as a
 // service desk would over a busy month; each has its row, its timer and
 // the timer's River job.

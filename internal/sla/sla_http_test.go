@@ -89,7 +89,10 @@ func TestSLAPolicyAPI(t *testing.T) {
 			{name: "bad minutes", method: "POST", path: "/api/v1/sla/policies", user: "admin", status: 422, contains: []string{`"targets[0].minutes"`},
 				body: bad(func(m map[string]any) { m["key"] = "x1"; m["targets"].([]any)[0].(map[string]any)["minutes"] = 0 })},
 			{name: "bad notify", method: "POST", path: "/api/v1/sla/policies", user: "admin", status: 422, contains: []string{`"ladder[0].notify"`},
-				body: bad(func(m map[string]any) { m["key"] = "x2"; m["ladder"].([]any)[0].(map[string]any)["notify"] = "everyone" })},
+				body: bad(func(m map[string]any) {
+					m["key"] = "x2"
+					m["ladder"].([]any)[0].(map[string]any)["notify"] = "everyone"
+				})},
 			{name: "no targets", method: "POST", path: "/api/v1/sla/policies", user: "admin", status: 422, contains: []string{`"targets"`},
 				body: bad(func(m map[string]any) { m["key"] = "x3"; m["targets"] = []any{} })},
 			{name: "unknown calendar", method: "POST", path: "/api/v1/sla/policies", user: "admin", status: 422, contains: []string{`"calendar"`},
