@@ -109,6 +109,7 @@ func (e *Engine) sitePath(ctx context.Context, siteID *int64) (string, string, e
 
 func (e *Engine) start(ctx context.Context, def *Definition, in StartInput, path, cal string, opts machine.StartOptions) (*Started, error) {
 	out := &Started{}
+	e.stmts.prepareNoted(ctx)
 	err := e.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		st, effects, err := e.machineFor(ctx, cal, path).StartAt(def.Model, opts, in.Variables, tx.Now)
 		if err != nil {
@@ -126,7 +127,7 @@ func (e *Engine) start(ctx context.Context, def *Definition, in StartInput, path
 			ended = db.Ms(tx.Now)
 		}
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO flow_instances (definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, reason, machine, calendar, started_by, started_at, ended_at, updated_at)
+		err = e.stmts.queryRow(ctx, tx, `INSERT INTO flow_instances (definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, reason, machine, calendar, started_by, started_at, ended_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			def.ID, def.Key, in.BusinessKey, in.SiteID, path, in.CustomerRef, string(st.Status), st.Reason, string(raw), cal, started, db.Ms(tx.Now), ended, db.Ms(tx.Now)).Scan(&id)
 		if err != nil {
@@ -134,11 +135,7 @@ func (e *Engine) start(ctx context.Context, def *Definition, in StartInput, path
 		}
 		out.ID, out.State = id, string(st.Status)
 		l := &loaded{Instance: Instance{ID: id, DefinitionID: def.ID, DefinitionKey: def.Key, BusinessKey: in.BusinessKey, SiteID: in.SiteID, NodePath: path, CustomerRef: in.CustomerRef}, def: def, state: st, cal: cal}
-		var h history
-		h.add(tx, ctx, id, "instance_started", "", nil, map[string]any{"definition": def.Key, "version": def.Version, "business_key": in.BusinessKey})
-		if err := h.flush(ctx, tx); err != nil {
-			return err
-		}
+		l.hist.add(tx, ctx, id, "instance_started", "", nil, map[string]any{"definition": def.Key, "version": def.Version, "business_key": in.BusinessKey})
 		return e.effects(ctx, tx, l, effects)
 	})
 	return out, err
