@@ -38,3 +38,12 @@ func repeat(c rune, n int) string {
 	}
 	return string(b)
 }
+
+// MaskBirthday hides the year of a YYYY-MM-DD birthday, which with the day
+// would single a person out; the month and day stay, for greetings.
+func MaskBirthday(s string) string {
+	if len(s) != 10 {
+		return repeat('*', len([]rune(s)))
+	}
+	return "****" + s[4:]
+}

@@ -280,6 +280,16 @@ func indexWith(k vaultKey, field, value string) string {
 // instead of sealing new data under a key that cannot open the old.
 func (v *Vault) Check() string { return indexWith(v.ring[0], "key-check", "guanjia") }
 
+// CheckOf returns the check value of the ring's key id, and whether the
+// ring has that key.
+func (v *Vault) CheckOf(id string) (string, bool) {
+	k, ok := v.key(id)
+	if !ok {
+		return "", false
+	}
+	return indexWith(k, "key-check", "guanjia"), true
+}
+
 // Knows reports whether check was made by a key of the ring.
 func (v *Vault) Knows(check string) bool {
 	for _, k := range v.ring {
