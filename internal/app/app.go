@@ -31,6 +31,7 @@ import (
 	"github.com/guanjia/guanjia/internal/notify"
 	"github.com/guanjia/guanjia/internal/org"
 	"github.com/guanjia/guanjia/internal/pii"
+	"github.com/guanjia/guanjia/internal/portal"
 	"github.com/guanjia/guanjia/internal/sla"
 	"github.com/guanjia/guanjia/internal/sms"
 	"github.com/guanjia/guanjia/internal/timers"
@@ -54,6 +55,8 @@ type Config struct {
 	// (created on first start), or a throwaway key when there is no data
 	// folder (tests). Several instances must share one configured ring.
 	PIIKeys string
+	// Portal sets the residents' sign-in rules; zero: portal.DefaultConfig.
+	Portal portal.Config
 	Auth    auth.Config
 }
 
@@ -83,6 +86,8 @@ type App struct {
 	Notify *notify.Service
 	// Cases is the service desk.
 	Cases *cases.Service
+	// Portal serves residents and utility customers.
+	Portal *portal.Service
 	// Vault encrypts personal data and computes its blind indexes.
 	Vault *pii.Vault
 	// SMS queues and delivers text messages through the configured provider.
@@ -121,6 +126,9 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Portal.CodeTTL == 0 {
+		cfg.Portal = portal.DefaultConfig()
+	}
 	a := &App{Cfg: cfg, Log: log, DB: d, Cat: cat}
 	a.Audit = audit.New(d)
 	a.Auth = auth.NewService(d, a.Audit, cfg.Auth)
@@ -152,6 +160,7 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	}
 	a.Notify = notify.New(d, a.SMS, a.Live, a.Cat)
 	a.Cases = cases.New(cases.Deps{DB: d, Flow: a.Flow, SLA: a.SLA, Audit: a.Audit, Live: a.Live, Notify: a.Notify, Blobs: a.Blobs, Vault: a.Vault, Log: log})
+	a.Portal = portal.New(d, a.Vault, a.SMS, a.Cases, a.Flow, log, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
@@ -195,6 +204,7 @@ func (a *App) buildServer() error {
 	s.AddNav(calendars.Nav()...)
 	s.AddNav(sla.Nav()...)
 	account := &web.Account{S: s, Home: a.homeData}
+	s.SetPortalAuth(a.Portal.Authenticate)
 	s.Mount(account,
 		&org.HTTP{Svc: a.Org},
 		&admin.HTTP{DB: a.DB, Log: a.Audit, Auth: a.Auth, Ann: a.Ann},
@@ -202,6 +212,7 @@ func (a *App) buildServer() error {
 		&sla.HTTP{Svc: a.SLA},
 		&cases.HTTP{S: a.Cases},
 		&notify.HTTP{S: a.Notify},
+		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
 		&live.HTTP{Hub: a.Live},
@@ -251,8 +262,9 @@ func (CleanupArgs) Kind() string { return "platform.cleanup" }
 
 type cleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]
-	auth *auth.Service
-	log  *slog.Logger
+	auth   *auth.Service
+	portal *portal.Service
+	log    *slog.Logger
 }
 
 func (w *cleanupWorker) Work(ctx context.Context, j *river.Job[CleanupArgs]) error {
@@ -260,11 +272,14 @@ func (w *cleanupWorker) Work(ctx context.Context, j *river.Job[CleanupArgs]) err
 	if err == nil && n > 0 {
 		w.log.Info("removed expired sessions and codes", "rows", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return w.portal.Cleanup(ctx)
 }
 
 func (a *App) registerJobs() {
-	jobs.Register(a.Jobs, &cleanupWorker{auth: a.Auth, log: a.Log})
+	jobs.Register(a.Jobs, &cleanupWorker{auth: a.Auth, portal: a.Portal, log: a.Log})
 	a.Jobs.Every(10*time.Minute, func() river.JobArgs { return CleanupArgs{} })
 }
 

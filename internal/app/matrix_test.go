@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/guanjia/guanjia/internal/apptest"
@@ -23,6 +24,9 @@ var publicRoutes = map[string]bool{
 	"GET /login":              true,
 	"POST /login":             true, // the login form
 	"POST /lang":              true, // the language switch (a cookie)
+	// The portal's sign-in: a code by SMS, then the code for a portal token.
+	"POST /api/portal/v1/auth/code":   true,
+	"POST /api/portal/v1/auth/verify": true,
 }
 
 // anyStaffRoutes are the routes every signed-in staff member may use: Staff
@@ -91,6 +95,8 @@ func TestRouteRules(t *testing.T) {
 		key := routeKey(r)
 		seen[key] = true
 		switch {
+		case r.Access == web.Resident && (r.Perm != "" || !(strings.HasPrefix(r.Path, "/api/portal/") || strings.HasPrefix(r.Path, "/portal"))):
+			t.Errorf("%s is a resident route: it must live under /api/portal/ or /portal and need no staff permission", key)
 		case r.Access == web.Public && !publicRoutes[key]:
 			t.Errorf("%s is public but not listed in publicRoutes", key)
 		case r.Access == web.Staff && r.Perm == "" && !anyStaffRoutes[key]:
@@ -164,6 +170,13 @@ func TestAuthorisationMatrix(t *testing.T) {
 						}
 						res := e.Do(r.Method, path, tok, body, nil)
 						doc.check(t, r.Method, path, res)
+						if r.Access == web.Resident {
+							// A staff session is no portal session.
+							if res.StatusCode != http.StatusUnauthorized {
+								t.Errorf("staff token on a portal route: %d, want 401", res.StatusCode)
+							}
+							return
+						}
 						allowed := r.Access == web.Public || r.Perm == "" || slices.Contains(auth.BuiltinPerms(role), r.Perm)
 						switch {
 						case !allowed && res.StatusCode != http.StatusForbidden:

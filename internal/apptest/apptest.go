@@ -218,3 +218,28 @@ func (e *Env) SiteID(name string) int64 {
 	}
 	return id
 }
+
+// DeliverSMS sends every queued text message now through the configured
+// provider (tests run no job workers).
+func (e *Env) DeliverSMS() {
+	e.T.Helper()
+	ctx := context.Background()
+	rows, err := e.DB.Q(ctx).QueryContext(ctx, `SELECT id FROM sms_messages WHERE state = 'queued' ORDER BY id`)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			e.T.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := e.App.SMS.Deliver(ctx, id, false); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+}

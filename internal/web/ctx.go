@@ -23,14 +23,16 @@ type HandlerFunc func(c *Ctx) error
 
 // Ctx is one request.
 type Ctx struct {
-	W      http.ResponseWriter
-	R      *http.Request
-	S      *Server
-	P      *auth.Principal // nil when nobody is signed in
-	L      i18n.Localizer
-	IP     string
-	route  *Route
-	status int
+	W http.ResponseWriter
+	R *http.Request
+	S *Server
+	P *auth.Principal // nil when nobody is signed in
+	// Resident is the portal user of a Resident route (set by PortalAuth).
+	Resident any
+	L        i18n.Localizer
+	IP       string
+	route    *Route
+	status   int
 }
 
 // IsAPI reports whether the client wants JSON.

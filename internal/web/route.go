@@ -17,6 +17,10 @@ const (
 	Staff Access = iota
 	// Public needs nobody (login page, health checks).
 	Public
+	// Resident needs a signed-in portal user (a resident or a utility
+	// customer); staff sessions do not count, and portal tokens reach
+	// nothing else.
+	Resident
 )
 
 // Route is one endpoint. Every route names its access rule, so the

@@ -29,6 +29,7 @@ var staticFS embed.FS
 // Cookie names.
 const (
 	SessionCookie = "gj_session"
+	PortalCookie  = "gj_portal"
 	LocaleCookie  = "gj_lang"
 )
 
@@ -56,7 +57,16 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	openapiState
+	portal PortalAuth
 }
+
+// PortalAuth resolves a portal token to the resident (an opaque value the
+// portal module reads back with Ctx.Resident) and the session's CSRF token.
+// It returns EUnauthorized for unknown or expired tokens.
+type PortalAuth func(ctx context.Context, token string) (resident any, csrf string, err error)
+
+// SetPortalAuth installs the portal's authentication for Resident routes.
+func (s *Server) SetPortalAuth(f PortalAuth) { s.portal = f }
 
 // NavItem is an entry of the main navigation, shown to holders of Perm.
 type NavItem struct {
@@ -189,6 +199,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route *Route, pat
 		s.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
 	}()
 	c.L = i18n.Localizer{C: s.cat, Locale: s.locale(r, nil)}
+	if route.Access == Resident {
+		if err := s.authenticateResident(c); err != nil {
+			c.renderError(err)
+			return
+		}
+		c.R = r.WithContext(audit.WithActor(r.Context(), audit.Actor{IP: c.IP, Name: "portal"}))
+		if err := route.Handler(c); err != nil {
+			c.renderError(err)
+		}
+		return
+	}
 	if err := s.authenticate(c); err != nil {
 		c.renderError(err)
 		return
@@ -253,6 +274,51 @@ func (s *Server) authenticate(c *Ctx) error {
 		return s.checkCSRF(c)
 	}
 	return nil
+}
+
+// authenticateResident resolves the portal user of a Resident route from a
+// bearer token or the portal cookie; cookie-authenticated writes need the
+// portal session's CSRF token.
+func (s *Server) authenticateResident(c *Ctx) error {
+	if s.portal == nil {
+		return errs.New(errs.EUnauthorized, "error.unauthorized")
+	}
+	tok, fromCookie := bearer(c.R), false
+	if tok == "" {
+		if ck, err := c.R.Cookie(PortalCookie); err == nil {
+			tok, fromCookie = ck.Value, true
+		}
+	}
+	if tok == "" {
+		return errs.New(errs.EUnauthorized, "error.unauthorized")
+	}
+	res, csrf, err := s.portal(c.R.Context(), tok)
+	if err != nil {
+		return err
+	}
+	c.Resident = res
+	if fromCookie && unsafe(c.R.Method) && !c.route.NoCSRF {
+		got := c.R.Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.R.FormValue("csrf_token")
+		}
+		if got == "" || got != csrf {
+			return errs.New(errs.EForbidden, "error.csrf")
+		}
+	}
+	return nil
+}
+
+// SetPortalSession writes the portal cookie.
+func (s *Server) SetPortalSession(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: PortalCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode, Expires: expires})
+}
+
+// ClearPortalSession removes the portal cookie.
+func (s *Server) ClearPortalSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: PortalCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
 func bearer(r *http.Request) string {
