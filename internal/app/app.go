@@ -57,7 +57,7 @@ type Config struct {
 	PIIKeys string
 	// Portal sets the residents' sign-in rules; zero: portal.DefaultConfig.
 	Portal portal.Config
-	Auth    auth.Config
+	Auth   auth.Config
 }
 
 // App is a wired application.

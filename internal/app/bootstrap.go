@@ -21,7 +21,9 @@ func (a *App) LoadDemo(ctx context.Context) (bool, error) {
 // demoSteps lists the modules' parts of the demo data.
 func (a *App) demoSteps() []demo.Step {
 	return []demo.Step{
-		func(ctx context.Context, s *demo.Sites) error { return a.Cases.DemoCases(ctx, s.Garden, s.Staff["technician"]) },
+		func(ctx context.Context, s *demo.Sites) error {
+			return a.Cases.DemoCases(ctx, s.Garden, s.Staff["technician"])
+		},
 	}
 }
 
