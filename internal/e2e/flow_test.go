@@ -70,6 +70,15 @@ func TestProcessDrawDeployAndWork(t *testing.T) {
 	// Draw: load the diagram through the modeler, then the panel.
 	admin.GoOK("/processes/new")
 	admin.WaitVisible(`#modeler[data-ready="1"]`)
+	// A diagram the engine cannot run is refused with every problem shown.
+	bad := strings.Replace(visitBPMN, `<bpmn:exclusiveGateway id="gw" name="属实？" default="f_recheck"/>`, `<bpmn:eventBasedGateway id="gw" name="属实？"/>`, 1)
+	e2e.Run(admin, "import a bad diagram", chromedp.Evaluate[bool](fmt.Sprintf(`guanjiaModeler.importXML(%q).then(() => true)`, bad), chromedp.EvalAwaitPromise))
+	admin.Click("#modeler-deploy")
+	admin.WaitVisible("#deploy-result.flash-error li")
+	if got := admin.Text("#deploy-result"); !strings.Contains(got, "未部署") || !strings.Contains(got, "unsupported element bpmn:eventBasedGateway (gw)") {
+		t.Errorf("refused deploy shows %q", got)
+	}
+	admin.Screenshot("flow-modeler-refused")
 	e2e.Run(admin, "import the diagram", chromedp.Evaluate[bool](fmt.Sprintf(`guanjiaModeler.importXML(%q).then(() => true)`, visitBPMN), chromedp.EvalAwaitPromise))
 	admin.Click(`g.djs-element[data-element-id="review"]`)
 	admin.WaitVisible("#p-assignee")
@@ -110,8 +119,7 @@ func TestProcessDrawDeployAndWork(t *testing.T) {
 	untranslated(admin, "definition")
 
 	// Start from the processes page.
-	admin.GoOK("/processes?start=e2e_visit#start")
-	admin.Screenshot("flow-processes")
+	admin.GoOK("/processes?start=e2e_visit")
 	untranslated(admin, "processes")
 	admin.Select("#f-definition_key", "报事核实（v1）")
 	admin.Select("#f-site_id", "示例花园")
@@ -204,7 +212,7 @@ func TestProcessDrawDeployAndWork(t *testing.T) {
 		}
 		phoneAdmin.Screenshot(s.name)
 		untranslated(phoneAdmin, s.name)
-		if s.name != "flow-processes" && s.name != "flow-instance-completed" {
+		if s.name != "flow-instance-completed" {
 			admin.GoOK(s.path)
 			admin.WaitVisible(s.sel)
 			admin.Screenshot(s.name)

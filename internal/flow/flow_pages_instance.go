@@ -11,6 +11,7 @@ import (
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/errs"
+	"github.com/guanjia/guanjia/internal/flow/model"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -286,6 +287,9 @@ func (h *Pages) timeline(c *web.Ctx, v *InstanceView, def *Definition) ([]timeli
 			_ = json.Unmarshal(ev.Data, &ps[i]) // a payload we cannot read shows as the bare event
 		}
 		ids = append(ids, ps[i].AssigneeID, ps[i].From)
+		if ev.ActorID != nil {
+			ids = append(ids, *ev.ActorID)
+		}
 	}
 	names, err := h.E.StaffNames(c.R.Context(), ids)
 	if err != nil {
@@ -302,7 +306,7 @@ func (h *Pages) timeline(c *web.Ctx, v *InstanceView, def *Definition) ([]timeli
 	out := make([]timelineLine, 0, len(v.Timeline))
 	for i, ev := range v.Timeline {
 		p := ps[i]
-		if (ev.Kind == "element_started" || ev.Kind == "element_completed") && def.Model.Elements[ev.ElementID] != nil && def.Model.Elements[ev.ElementID].Human != nil {
+		if quietStep(ev, def) {
 			continue
 		}
 		l := timelineLine{At: ev.At, Actor: ev.ActorName, What: L.T("flowui.history." + ev.Kind), Tone: historyTones[ev.Kind]}
@@ -323,7 +327,11 @@ func (h *Pages) timeline(c *web.Ctx, v *InstanceView, def *Definition) ([]timeli
 		var parts []string
 		switch ev.Kind {
 		case "instance_started":
-			parts = append(parts, L.T("flowui.history.version", "key", p.Definition, "n", p.Version))
+			name := p.Definition
+			if name == def.Key {
+				name = def.Name
+			}
+			parts = append(parts, L.T("flowui.history.version", "key", name, "n", p.Version))
 			if p.BusinessKey != "" {
 				parts = append(parts, L.T("flowui.business_key")+" "+p.BusinessKey)
 			}
@@ -377,6 +385,27 @@ func (h *Pages) timeline(c *web.Ctx, v *InstanceView, def *Definition) ([]timeli
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// quietStep reports whether a history event only repeats what another line
+// says: entering or leaving a user task (its task lines), a start or end
+// event (the instance's own lines), and entering anything that does not
+// wait (a gateway is worth a line when it is passed, not when reached).
+func quietStep(ev HistoryEvent, def *Definition) bool {
+	if ev.Kind != "element_started" && ev.Kind != "element_completed" {
+		return false
+	}
+	el := def.Model.Elements[ev.ElementID]
+	if el == nil {
+		return false
+	}
+	switch {
+	case el.Human != nil, el.Kind == model.KindStartEvent, el.Kind == model.KindEndEvent:
+		return true
+	case ev.Kind == "element_started":
+		return el.Kind != model.KindIntermediateCatchEvent && el.Kind != model.KindReceiveTask && el.Job == nil && el.Kind != model.KindSubProcess
+	}
+	return false
 }
 
 // cancelForm cancels an instance with a reason.

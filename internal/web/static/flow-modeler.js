@@ -245,7 +245,10 @@
     // panel's own writes come back here too and must not refill it.
     if (!writing && current && e.element === current) show(current);
   });
-  modeler.on("import.done", function () { show(canvas.getRootElement()); });
+  modeler.on("import.done", function () {
+    show(canvas.getRootElement());
+    canvas.zoom("fit-viewport", "auto");
+  });
 
   // ---- loading, downloading, deploying ----
 
@@ -268,7 +271,6 @@
 
   function load(xml) {
     return modeler.importXML(xml).then(function (r) {
-      canvas.zoom("fit-viewport", "auto");
       deploy.disabled = false;
       if (r.warnings && r.warnings.length) say("flash-warn", msg("warnings").replace("{n}", r.warnings.length));
       root.setAttribute("data-ready", "1");
