@@ -11,6 +11,7 @@ import (
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
 	"github.com/guanjia/guanjia/internal/e2e"
+	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/i18n"
 )
 
@@ -176,6 +177,12 @@ func TestProcessDrawDeployAndWork(t *testing.T) {
 	if msg := butler.Text(".flash-ok"); msg != "已办结。" {
 		t.Errorf("after complete: %q", msg)
 	}
+	// The inbox hears of a new task in the butler's pool and offers a refresh.
+	garden := env.SiteID("示例花园")
+	if _, err := env.App.Flow.StartSystem(t.Context(), flow.StartInput{DefinitionKey: "e2e_visit", BusinessKey: "E2E-2", SiteID: &garden}); err != nil {
+		t.Fatal(err)
+	}
+	butler.WaitVisible("#live-note")
 
 	// The instance page tells it.
 	admin.GoOK(instance)

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/errs"
+	"github.com/guanjia/guanjia/internal/live"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -97,6 +99,7 @@ type inboxData struct {
 	CanDispatch bool
 	Flash       string
 	Self        string // this view's URL, for the forms' way back
+	Topics      string // JSON list of the live topics that change this inbox
 }
 
 // inboxLimit is how many tasks one inbox view shows; counts above it show
@@ -159,7 +162,23 @@ func (h *Pages) inboxPage(c *web.Ctx) error {
 		return errs.Invalid("view", "error.field.invalid_choice")
 	}
 	d.Self = link(d.View)
+	d.Topics = inboxTopics(c.P)
 	return c.HTML(http.StatusOK, "flow_tasks", d, nil)
+}
+
+// inboxTopics lists what an inbox follows live: the person's own topic
+// (tasks given to them) and the subtrees where they see processes (tasks
+// entering or leaving the pools they may claim from).
+func inboxTopics(p *auth.Principal) string {
+	topics := []string{live.UserTopic(p.StaffID)}
+	for _, path := range p.Scope(auth.PermFlowView) {
+		if len(topics) == 20 {
+			break
+		}
+		topics = append(topics, live.NodeTopic(path))
+	}
+	b, _ := json.Marshal(topics)
+	return string(b)
 }
 
 type taskData struct {
