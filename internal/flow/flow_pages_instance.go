@@ -339,7 +339,7 @@ func (h *Pages) timeline(c *web.Ctx, v *InstanceView, def *Definition) ([]timeli
 			if p.From != 0 {
 				parts = append(parts, names[p.From]+" →")
 			}
-			if p.AssigneeID != 0 {
+			if p.AssigneeID != 0 && (ev.ActorID == nil || *ev.ActorID != p.AssigneeID) {
 				parts = append(parts, names[p.AssigneeID])
 			}
 		case "task_dispatched":
