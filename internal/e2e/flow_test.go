@@ -108,6 +108,7 @@ func TestProcessDrawDeployAndWork(t *testing.T) {
 	}
 	admin.Click(`g.djs-element[data-element-id="review"]`)
 	admin.WaitVisible("#p-assignee")
+	e2e.Eval[bool](admin, `(window.scrollTo(0, 0), true)`)
 	admin.Screenshot("flow-modeler")
 	if st := admin.Submit("#modeler-deploy"); st != 200 {
 		t.Fatalf("deploy: status %d; %s", st, admin.Text("#deploy-result"))

@@ -44,6 +44,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var msg = function (name) { return root.getAttribute("data-msg-" + name) || ""; };
+  var result = $("deploy-result"), deploy = $("modeler-deploy");
   var current = null; // the element whose properties the panel shows
   var filling = false; // true while the panel is being filled, so its events write nothing
   var writing = false; // true while the panel writes, so the change it causes does not refill it
@@ -246,13 +247,14 @@
     if (!writing && current && e.element === current) show(current);
   });
   modeler.on("import.done", function () {
+    result.className = "";
+    result.textContent = "";
     show(canvas.getRootElement());
     canvas.zoom("fit-viewport", "auto");
   });
 
   // ---- loading, downloading, deploying ----
 
-  var result = $("deploy-result"), deploy = $("modeler-deploy");
 
   function say(cls, text, problems) {
     result.className = "flash " + cls;
