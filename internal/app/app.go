@@ -191,12 +191,13 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, cases.AddPages, notify.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
 	}
 	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
+	s.AddNav(cases.Nav()...)
 	s.AddNav(flow.Nav()...)
 	s.AddNav(org.Nav()...)
 	s.AddNav(admin.Nav()...)
@@ -212,6 +213,8 @@ func (a *App) buildServer() error {
 		&sla.HTTP{Svc: a.SLA},
 		&cases.HTTP{S: a.Cases},
 		&notify.HTTP{S: a.Notify},
+		&notify.Pages{S: a.Notify},
+		&cases.Pages{S: a.Cases},
 		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},

@@ -33,7 +33,8 @@ func (h *HTTP) Routes() []web.Route {
 }
 
 // allowed decides whether the caller may follow a topic: their own user
-// topic, and a node topic for a subtree where they may view processes.
+// topic, a node topic for a subtree where they may view processes, and a
+// case topic when they work with cases.
 func allowed(p *auth.Principal, topic string) bool {
 	kind, rest, _ := strings.Cut(topic, ":")
 	switch kind {
@@ -41,6 +42,10 @@ func allowed(p *auth.Principal, topic string) bool {
 		return rest == strconv.FormatInt(p.StaffID, 10)
 	case "node":
 		return p.Can(auth.PermFlowView, rest) || p.Can(auth.PermOrgView, rest)
+	case "case":
+		// A case's events carry its id, number and state only; anyone who
+		// works with cases may follow one (the page itself checks the case).
+		return p.CanAnywhere(auth.PermCaseView)
 	}
 	return false
 }
