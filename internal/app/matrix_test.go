@@ -46,6 +46,10 @@ var anyStaffRoutes = map[string]bool{
 	"GET /api/v1/notifications":            true,
 	"POST /api/v1/notifications/{id}/read": true,
 	"POST /api/v1/notifications/read-all":  true,
+	"GET /notifications":                   true,
+	"GET /notifications/bell":              true,
+	"POST /notifications/read-all":         true,
+	"POST /notifications/{id}/read":        true,
 }
 
 func routeKey(r web.Route) string { return r.Method + " " + r.Path }

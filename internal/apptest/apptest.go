@@ -20,6 +20,7 @@ import (
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/demo"
+	"github.com/guanjia/guanjia/internal/sms"
 )
 
 // Env is a running application.
@@ -30,6 +31,9 @@ type Env struct {
 	Server *httptest.Server
 	URL    string
 	tokens map[string]string
+	// SMSLog is what the console SMS provider wrote (when the test did not
+	// configure another provider): one "SMS to PHONE: TEXT" line a message.
+	SMSLog *SyncBuffer
 }
 
 // FastArgon2 keeps password hashing cheap in tests (the production cost is
@@ -46,6 +50,8 @@ func StartWith(tb testing.TB, d *db.DB, configure func(*app.Config)) *Env {
 	cfg := app.Config{Auth: auth.DefaultConfig()}
 	cfg.Auth.Argon2 = FastArgon2
 	cfg.Auth.LoginsPerIP = 100000
+	smsLog := &SyncBuffer{}
+	cfg.SMSProvider = &sms.Console{W: smsLog}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -62,7 +68,7 @@ func StartWith(tb testing.TB, d *db.DB, configure func(*app.Config)) *Env {
 	}
 	srv := httptest.NewServer(a.Server.Handler())
 	tb.Cleanup(srv.Close)
-	return &Env{T: tb, App: a, DB: d, Server: srv, URL: srv.URL, tokens: map[string]string{}}
+	return &Env{T: tb, App: a, DB: d, Server: srv, URL: srv.URL, tokens: map[string]string{}, SMSLog: smsLog}
 }
 
 type testWriter struct{ tb testing.TB }

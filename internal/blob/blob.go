@@ -144,3 +144,24 @@ func (s *FS) Delete(_ context.Context, key string) error {
 	}
 	return nil
 }
+
+// ReadUpload reads an uploaded file from a request: a multipart form's
+// field (with the form's other values), or the raw request body (then the
+// values come from the query string), checked under the policy. It returns
+// the content, its sniffed type and a value reader for the other fields.
+func ReadUpload(r *http.Request, field string, p Policy) ([]byte, string, func(string) string, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return nil, "", nil, errs.Invalid(field, "error.body.malformed")
+		}
+		f, _, err := r.FormFile(field)
+		if err != nil {
+			return nil, "", nil, errs.Invalid(field, "error.field.required")
+		}
+		defer f.Close()
+		b, ct, err := p.Check(field, f)
+		return b, ct, r.FormValue, err
+	}
+	b, ct, err := p.Check(field, http.MaxBytesReader(nil, r.Body, p.MaxBytes+1))
+	return b, ct, r.URL.Query().Get, err
+}

@@ -98,9 +98,11 @@ func validateAction(act string, in *ActionInput) error {
 	switch act {
 	case ActDispatch:
 		v.Check((in.AssigneeID == 0) != (in.DepartmentID == 0), "assignee_id", "error.case.dispatch_target")
-	case ActPause, ActReturn, ActReopen:
+	case ActPause, ActReturn, ActReopen, ActClose, ActRemind:
 		v.Required("reason", in.Reason)
 	case ActComplete:
+		v.Required("note", in.Note)
+		v.Check(in.Signature == "" || len(in.Signature) == 64, "signature", "error.field.unknown_id")
 		v.Check(in.LabourMinutes >= 0 && in.LabourMinutes <= 24*60, "labour_minutes", "error.field.invalid_choice")
 		v.Check(len(in.Photos) <= 9, "photos", "error.field.too_long")
 		for _, k := range in.Photos {

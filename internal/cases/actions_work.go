@@ -145,11 +145,11 @@ func (s *Service) complete(ctx context.Context, tx *db.Tx, c *Case, in ActionInp
 		files = append(files, in.Signature)
 	}
 	for i, key := range files {
-		kind := "completion"
+		kind, field := "completion", "photos"
 		if in.Signature != "" && i == len(files)-1 {
-			kind = "signature"
+			kind, field = "signature", "signature"
 		}
-		if err := s.attach(ctx, tx, c.ID, key, kind); err != nil {
+		if err := s.attach(ctx, tx, c.ID, key, kind, field); err != nil {
 			return err
 		}
 	}
@@ -181,12 +181,12 @@ func (s *Service) complete(ctx context.Context, tx *db.Tx, c *Case, in ActionInp
 
 // attach links an uploaded blob (by key) to the case. The upload itself
 // went through the files endpoint, which checked type and size.
-func (s *Service) attach(ctx context.Context, tx *db.Tx, caseID int64, key, kind string) error {
+func (s *Service) attach(ctx context.Context, tx *db.Tx, caseID int64, key, kind, field string) error {
 	var ct string
 	var size int64
 	err := tx.QueryRowContext(ctx, `SELECT content_type, size FROM case_files WHERE blob_key = ? AND case_id = ? LIMIT 1`, key, caseID).Scan(&ct, &size)
 	if db.IsNoRows(err) {
-		return errs.Invalid("photos", "error.field.unknown_id")
+		return errs.Invalid(field, "error.field.unknown_id")
 	}
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func (h *HTTP) Routes() []web.Route {
 		{Method: "GET", Path: "/api/v1/cases/{id}", Perm: auth.PermCaseView, Handler: h.get,
 			Doc: &web.Doc{Summary: "A case with its timeline, SLA cycles, files and visits", Tag: "cases", Resp: Detail{}}},
 		{Method: "POST", Path: "/api/v1/cases/{id}/files", Perm: auth.PermCaseView, Handler: h.upload,
-			Doc: &web.Doc{Summary: "Attach a photo or document (multipart field \"file\"; JPEG, PNG, WebP, GIF or PDF)", Tag: "cases", RawBody: []string{"multipart/form-data"}, Resp: File{}, Status: http.StatusCreated}},
+			Doc: &web.Doc{Summary: "Attach a photo or document: multipart field \"file\" (and \"kind\"), or the file as the body (?kind=); JPEG, PNG, WebP, GIF or PDF", Tag: "cases", RawBody: []string{"multipart/form-data", "image/jpeg", "image/png", "application/pdf"}, Resp: File{}, Status: http.StatusCreated}},
 		{Method: "GET", Path: "/api/v1/cases/{id}/files/{file}", Perm: auth.PermCaseView, Handler: h.download,
 			Doc: &web.Doc{Summary: "A file of a case", Tag: "cases"}},
 		{Method: "GET", Path: "/api/v1/case-categories", Perm: auth.PermCaseView, Handler: h.categories,
@@ -221,28 +221,20 @@ func (h *HTTP) upload(c *web.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := c.R.ParseMultipartForm(1 << 20); err != nil {
-		return errs.Invalid("file", "error.body.malformed")
-	}
-	f, _, err := c.R.FormFile("file")
-	if err != nil {
-		return errs.Invalid("file", "error.field.required")
-	}
-	defer f.Close()
-	content, ct, err := blob.Documents.Check("file", f)
+	content, ct, value, err := blob.ReadUpload(c.R, "file", blob.Documents)
 	if err != nil {
 		return err
 	}
-	key, err := h.S.blobs.Put(c.R.Context(), content)
-	if err != nil {
-		return err
-	}
-	kind := c.R.FormValue("kind")
+	kind := value("kind")
 	if kind == "" {
 		kind = "photo"
 	}
 	if kind != "photo" && kind != "document" && kind != "signature" {
 		return errs.Invalid("kind", "error.field.invalid_choice")
+	}
+	key, err := h.S.blobs.Put(c.R.Context(), content)
+	if err != nil {
+		return err
 	}
 	file, err := h.S.AddFile(c.R.Context(), id, kind, key, ct, int64(len(content)))
 	if err != nil {

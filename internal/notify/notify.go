@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/live"
 	"github.com/guanjia/guanjia/internal/sms"
@@ -205,12 +206,17 @@ func (s *Service) List(ctx context.Context, staffID int64, unreadOnly bool, limi
 // MarkRead marks one (id > 0) or all of a person's notifications read.
 func (s *Service) MarkRead(ctx context.Context, staffID, id int64) error {
 	return s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		q, args := `UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL`, []any{db.Ms(tx.Now), staffID}
 		if id > 0 {
-			q += ` AND id = ?`
-			args = append(args, id)
+			res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE recipient_id = ? AND id = ?`, db.Ms(tx.Now), staffID, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return errs.NotFound("error.not_found") // not theirs, or none such
+			}
+			return nil
 		}
-		_, err := tx.ExecContext(ctx, q, args...)
+		_, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL`, db.Ms(tx.Now), staffID)
 		return err
 	})
 }

@@ -37,11 +37,15 @@ type CodeSent struct {
 
 func (in *CodeRequest) validate() error {
 	var v errs.Validation
+	in.check(&v)
+	return v.Err()
+}
+
+func (in *CodeRequest) check(v *errs.Validation) {
 	in.Phone, in.Account = strings.TrimSpace(in.Phone), strings.TrimSpace(in.Account)
 	v.Check((in.Phone == "") != (in.Account == ""), "phone", "error.portal.phone_or_account")
 	v.Check(in.Phone == "" || phoneRe.MatchString(in.Phone), "phone", "error.field.bad_phone")
 	v.MaxLen("account", in.Account, 64)
-	return v.Err()
 }
 
 // RequestCode sends a 6-digit code, valid 5 minutes, to the phone (or the
@@ -186,9 +190,7 @@ func (s *Service) Verify(ctx context.Context, in VerifyRequest) (*Session, error
 	in.Code = strings.TrimSpace(in.Code)
 	v.Check(len(in.Code) == 6 && digits(in.Code) == in.Code, "code", "error.portal.bad_code")
 	req := CodeRequest{Phone: in.Phone, Account: in.Account}
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
+	req.check(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (h *HTTP) Routes() []web.Route {
 		{Method: "GET", Path: "/api/portal/v1/cases/{id}", Access: web.Resident, Handler: h.caseDetail,
 			Doc: &web.Doc{Summary: "One of my cases: progress, expected completion, who handles it, what to prepare", Tag: "portal", Resp: CaseView{}}},
 		{Method: "POST", Path: "/api/portal/v1/cases/{id}/photos", Access: web.Resident, Handler: h.photo,
-			Doc: &web.Doc{Summary: "Add a photo to my case (multipart field \"file\")", Tag: "portal", RawBody: []string{"multipart/form-data"}, Resp: cases.File{}, Status: http.StatusCreated}},
+			Doc: &web.Doc{Summary: "Add a photo to my case: multipart field \"file\", or the image as the body", Tag: "portal", RawBody: []string{"multipart/form-data", "image/jpeg", "image/png"}, Resp: cases.File{}, Status: http.StatusCreated}},
 		{Method: "GET", Path: "/api/portal/v1/cases/{id}/photos/{file}", Access: web.Resident, Handler: h.photoGet,
 			Doc: &web.Doc{Summary: "A photo of my case", Tag: "portal"}},
 		{Method: "POST", Path: "/api/portal/v1/cases/{id}/rate", Access: web.Resident, Handler: h.rate,
@@ -145,15 +145,7 @@ func (h *HTTP) photo(c *web.Ctx) error {
 	if _, _, err := h.S.Case(c.R.Context(), resident(c), id); err != nil {
 		return err
 	}
-	if err := c.R.ParseMultipartForm(1 << 20); err != nil {
-		return errs.Invalid("file", "error.body.malformed")
-	}
-	f, _, err := c.R.FormFile("file")
-	if err != nil {
-		return errs.Invalid("file", "error.field.required")
-	}
-	defer f.Close()
-	content, ct, err := blob.Images.Check("file", f)
+	content, ct, _, err := blob.ReadUpload(c.R, "file", blob.Images)
 	if err != nil {
 		return err
 	}

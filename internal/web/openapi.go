@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"net/http"
+	pathpkg "path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -94,7 +95,7 @@ func (s *Server) buildOpenAPI() []byte {
 		paths[p][strings.ToLower(r.Method)] = op
 	}
 	g.schema(reflect.TypeOf(APIError{}))
-	g.defs["Error"] = g.defs["APIError"]
+	g.defs["Error"] = g.defs["web.APIError"]
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "guanjia API", "version": "1",
@@ -220,11 +221,14 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{}
 	case reflect.Struct:
 		name := t.Name()
-		if g.input && g.outputs[t] {
-			name += "Input"
-		}
 		if name == "" {
 			return g.structSchema(t)
+		}
+		// Modules reuse short names (List, Page, Item): the package keeps
+		// them apart, e.g. "notify.List" and "calendars.List".
+		name = pathpkg.Base(t.PkgPath()) + "." + name
+		if g.input && g.outputs[t] {
+			name += "Input"
 		}
 		if _, ok := g.defs[name]; !ok {
 			g.defs[name] = map[string]any{} // placeholder against recursion
