@@ -7,79 +7,24 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/guanjia/guanjia/internal/app"
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
-	"github.com/guanjia/guanjia/internal/sms"
 )
-
-// syncBuffer is the SMS provider's log (the console provider writes to it).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type env struct {
 	*apptest.Env
-	log *syncBuffer
 	now time.Time
 }
 
 func start(t *testing.T, d *db.DB) *env {
-	log := &syncBuffer{}
-	e := apptest.StartWith(t, d, func(c *app.Config) { c.SMSProvider = &sms.Console{W: log} })
-	en := &env{Env: e, log: log, now: time.Now().UTC()}
+	e := apptest.Start(t, d)
+	en := &env{Env: e, now: time.Now().UTC()}
 	e.App.Portal.Now = func() time.Time { return en.now }
 	return en
-}
-
-// resident makes a household at a new unit of 示例花园 with one person
-// whose phone is given; it returns the household id.
-func (e *env) resident(t *testing.T, unit, name, phone string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	site := e.SiteID("示例花园")
-	var hh int64
-	err := e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var path string
-		if err := tx.QueryRowContext(ctx, `SELECT path FROM org_nodes WHERE id = ?`, site).Scan(&path); err != nil {
-			return err
-		}
-		var u, p int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO units (site_id, node_path, number, building, floor, created_at, updated_at) VALUES (?, ?, ?, '9', 1, 0, 0) RETURNING id`, site, path, unit).Scan(&u); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO households (unit_id, site_id, node_path, butler_id, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0) RETURNING id`,
-			u, site, path, e.StaffID("butler")).Scan(&hh); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO household_people (uid, household_id, node_path, role, name, created_at, updated_at) VALUES (?, ?, ?, 'owner', ?, 0, 0) RETURNING id`,
-			"t-"+unit, hh, path, name).Scan(&p); err != nil {
-			return err
-		}
-		enc, err := e.App.Vault.Seal("phone", phone)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO person_phones (person_id, phone_enc, phone_idx) VALUES (?, ?, ?)`, p, enc, e.App.Vault.Index("phone", phone))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hh
 }
 
 var codeRe = regexp.MustCompile(`\b\d{6}\b`)
@@ -89,34 +34,23 @@ func (e *env) lastCode(t *testing.T, phone string) string {
 	t.Helper()
 	e.DeliverSMS()
 	code := ""
-	for _, line := range strings.Split(e.log.String(), "\n") {
+	for _, line := range strings.Split(e.SMSLog.String(), "\n") {
 		if strings.HasPrefix(line, "SMS to "+phone+":") {
 			code = codeRe.FindString(strings.TrimPrefix(line, "SMS to "+phone+":"))
 		}
 	}
 	if code == "" {
-		t.Fatalf("no code for %s in %q", phone, e.log.String())
+		t.Fatalf("no code for %s in %q", phone, e.SMSLog.String())
 	}
 	return code
 }
 
-func (e *env) signIn(t *testing.T, phone string) string {
-	t.Helper()
-	if res := e.Do("POST", "/api/portal/v1/auth/code", "", map[string]string{"phone": phone}, nil); res.StatusCode != http.StatusAccepted {
-		t.Fatalf("code: %d %s", res.StatusCode, res.Body)
-	}
-	var s struct{ Token string }
-	if res := e.Do("POST", "/api/portal/v1/auth/verify", "", map[string]string{"phone": phone, "code": e.lastCode(t, phone)}, &s); res.StatusCode != 200 {
-		t.Fatalf("verify: %d %s", res.StatusCode, res.Body)
-	}
-	return s.Token
-}
 
 func TestCodeSignInRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := start(t, d)
 		const phone = "13911112222"
-		e.resident(t, "9-0101", "李四", phone)
+		e.Resident("9-0101", "李四", phone)
 		code := func(p string) int {
 			return e.Do("POST", "/api/portal/v1/auth/code", "", map[string]string{"phone": p}, nil).StatusCode
 		}
@@ -128,7 +62,7 @@ func TestCodeSignInRules(t *testing.T) {
 			t.Fatalf("unknown phone: %d", s)
 		}
 		e.DeliverSMS()
-		if strings.Contains(e.log.String(), "13700000000") {
+		if strings.Contains(e.SMSLog.String(), "13700000000") {
 			t.Fatal("an unknown phone was texted")
 		}
 		if s := code(phone); s != http.StatusAccepted {
@@ -236,9 +170,9 @@ func mustAtoi(s string) int {
 func TestResidentIsolation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := start(t, d)
-		hhA := e.resident(t, "9-0201", "王五", "13922223333")
-		hhB := e.resident(t, "9-0202", "赵六", "13933334444")
-		a, b := e.signIn(t, "13922223333"), e.signIn(t, "13933334444")
+		hhA := e.Resident("9-0201", "王五", "13922223333")
+		hhB := e.Resident("9-0202", "赵六", "13933334444")
+		a, b := e.PortalToken("13922223333"), e.PortalToken("13933334444")
 		var me struct{ Households []struct{ ID int64 } }
 		e.Do("GET", "/api/portal/v1/me", a, nil, &me)
 		if len(me.Households) != 1 || me.Households[0].ID != hhA {
