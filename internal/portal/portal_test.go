@@ -45,7 +45,6 @@ func (e *env) lastCode(t *testing.T, phone string) string {
 	return code
 }
 
-
 func TestCodeSignInRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := start(t, d)
