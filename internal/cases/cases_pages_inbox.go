@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -121,6 +122,20 @@ func (h *Pages) jobsPage(c *web.Ctx) error {
 		}
 		return j
 	}
+	// Late first, then urgent, then by deadline: what to do next is on top.
+	sort.SliceStable(page.Items, func(i, j int) bool {
+		a, b := page.Items[i], page.Items[j]
+		if a.Overdue != b.Overdue {
+			return a.Overdue
+		}
+		if (a.Priority == "urgent") != (b.Priority == "urgent") {
+			return a.Priority == "urgent"
+		}
+		if (a.DueAt == nil) != (b.DueAt == nil) {
+			return a.DueAt != nil
+		}
+		return a.DueAt != nil && a.DueAt.Before(*b.DueAt)
+	})
 	for _, cs := range page.Items {
 		// Completed jobs wait for the butler's visit; they are done here.
 		if cs.State == StateCompleted {

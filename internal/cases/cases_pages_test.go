@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -150,6 +151,18 @@ func TestCasePages(t *testing.T) {
 		mustNotContain(t, "search fragment", res, "<html")
 		if res := butler.get("/cases/new/residences?q=1-0101"); res.StatusCode != http.StatusSeeOther {
 			t.Errorf("search fragment without htmx: %d", res.StatusCode)
+		}
+		// With the households demo, one box finds a caller by name or by
+		// the last digits of their phone too, people shown masked.
+		var owners int
+		_ = d.Q(context.Background()).QueryRowContext(context.Background(), `SELECT COUNT(*) FROM household_people WHERE name = '张三'`).Scan(&owners)
+		t.Logf("households demo people named 张三: %d", owners)
+		if owners > 0 {
+			for _, q := range []string{"张三", "zs", "0001"} {
+				res = butler.htmx("/cases/new/residences?q=" + url.QueryEscape(q))
+				mustContain(t, "search "+q, res, `data-unit="1-0101"`, "张三 138****0001")
+				mustNotContain(t, "search "+q, res, "13800000001")
+			}
 		}
 		res = butler.htmx(fmt.Sprintf("/cases/new/residence?unit_id=%d", unit))
 		mustContain(t, "pick", res, `name="unit_id" value="`+strconv.FormatInt(unit, 10), "赵管家", "该户没有未关闭的工单", `hx-swap-oob`)

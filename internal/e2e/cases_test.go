@@ -368,6 +368,9 @@ func TestTechnicianCompletesOnPhone(t *testing.T) {
 	tech.GoOK("/jobs")
 	tech.WaitVisible(fmt.Sprintf(`article.job[data-case="%d"]`, created.Case.ID))
 	tech.Screenshot("cases-jobs")
-	sup.GoOK("/jobs")
-	sup.Screenshot("cases-jobs")
+	techDesk := b.NewPage(t, env.URL, e2e.Desktop)
+	techDesk.LoginAs("technician")
+	techDesk.GoOK("/jobs")
+	techDesk.WaitVisible(fmt.Sprintf(`article.job[data-case="%d"]`, created.Case.ID))
+	techDesk.Screenshot("cases-jobs")
 }
