@@ -11,6 +11,7 @@ import (
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/errs"
+	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -175,13 +176,18 @@ func userError(err error) bool {
 
 var numberRe = regexp.MustCompile(`^[A-Z]{2}-\d{8}-\d{4,6}$`)
 
-// words translates keys of one family: casesui.<family>.<key> for each key.
-func words(l func(string, ...any) string, family string, keys []string) string {
+// words translates keys of one family (casesui.<family>.<key>) and lists
+// them as the locale writes a list.
+func words(l i18n.Localizer, family string, keys []string) string {
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, l("casesui."+family+"."+k))
+		out = append(out, l.T("casesui."+family+"."+k))
 	}
-	return strings.Join(out, "、")
+	sep := "、"
+	if l.Locale == "en" {
+		sep = ", "
+	}
+	return strings.Join(out, sep)
 }
 
 // pageError makes a refusal readable: a wrong state names the state and
@@ -199,7 +205,7 @@ func pageError(c *web.Ctx, err error) error {
 	}
 	acts := c.L.T("casesui.none")
 	if len(allowed) > 0 {
-		acts = words(c.L.T, "act", allowed)
+		acts = words(c.L, "act", allowed)
 	}
 	return &errs.Error{Code: e.Code, Key: "casesui.wrong_state", Args: map[string]any{"state": st, "allowed": acts}}
 }

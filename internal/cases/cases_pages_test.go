@@ -203,6 +203,12 @@ func TestCasePages(t *testing.T) {
 		res = tech.post("/cases/"+id+"/claim", nil)
 		status(t, "claim before dispatch", res, http.StatusConflict)
 		mustContain(t, "claim before dispatch", res, `id="refusal"`, "工单当前为「待受理」", "受理、派工、关闭工单、催办", `id="case-head"`)
+		// The same in English.
+		en := signIn(t, e, "technician")
+		en.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
+		res = en.post("/cases/"+id+"/claim", nil)
+		status(t, "claim before dispatch in English", res, http.StatusConflict)
+		mustContain(t, "claim before dispatch in English", res, `lang="en"`, "The case is “New” and does not accept this. Possible now: Acknowledge, Dispatch, Close, Remind.")
 		res = tech.post("/cases/"+id+"/acknowledge", nil)
 		if res.StatusCode != http.StatusConflict && res.StatusCode != http.StatusForbidden {
 			t.Fatalf("technician acknowledges: %d", res.StatusCode)

@@ -278,6 +278,12 @@ func TestTechnicianCompletesOnPhone(t *testing.T) {
 		t.Fatalf("dispatch: %d %s", res.StatusCode, res.Body)
 	}
 
+	// The butler has the case open on a desktop meanwhile.
+	desk := b.NewPage(t, env.URL, e2e.Desktop)
+	desk.LoginAs("butler")
+	desk.GoOK(fmt.Sprintf("/cases/%d", id))
+	waitLive(desk)
+
 	tech := b.NewPage(t, env.URL, e2e.Phone)
 	tech.LoginAs("technician")
 	tech.GoOK("/jobs")
@@ -343,9 +349,9 @@ func TestTechnicianCompletesOnPhone(t *testing.T) {
 	tech.AssertNoHorizontalScroll()
 	tech.Screenshot("cases-case-completed")
 
-	// The butler's view of the same case on a desktop: the visit form open.
-	desk := b.NewPage(t, env.URL, e2e.Desktop)
-	desk.LoginAs("butler")
+	// The butler's page of the case says it changed; reloaded, the visit
+	// form is open.
+	desk.WaitVisible("#case-updated")
 	desk.GoOK(fmt.Sprintf("/cases/%d", id))
 	desk.WaitVisible("#act-visit[open]")
 	desk.Screenshot("cases-case-completed")
