@@ -1,0 +1,69 @@
+package apptest
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Latencies collects durations from many goroutines, for benchmarks whose
+// targets are percentiles rather than the mean that ns/op gives.
+type Latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Add records one duration; safe for concurrent use.
+func (l *Latencies) Add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+// Len returns how many durations were recorded.
+func (l *Latencies) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.d)
+}
+
+// Percentile returns the nearest-rank p-th percentile (0 < p ≤ 100), or 0
+// when nothing was recorded.
+func (l *Latencies) Percentile(p float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	slices.Sort(l.d)
+	i := int(float64(len(l.d))*p/100+0.999999) - 1
+	return l.d[max(0, min(i, len(l.d)-1))]
+}
+
+// Report adds p50, p99 and max in milliseconds to the benchmark's line,
+// each unit prefixed with name ("" for none).
+func (l *Latencies) Report(b *testing.B, name string) {
+	if name != "" {
+		name += "-"
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(l.Percentile(50)), name+"p50-ms")
+	b.ReportMetric(ms(l.Percentile(99)), name+"p99-ms")
+	b.ReportMetric(ms(l.Percentile(100)), name+"max-ms")
+}
+
+// ReportLoad adds the machine's one-minute load average to the benchmark's
+// line: figures taken while other work shares the cores say so.
+func ReportLoad(b *testing.B) {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	var load float64
+	if _, err := fmt.Sscan(string(raw), &load); err == nil {
+		b.ReportMetric(load, "load1")
+	}
+}
