@@ -55,6 +55,7 @@ commands:
   admin create     create an administrator account
   flow validate    check BPMN or YAML process files without deploying them
   calendar         add working time, count it, import holidays
+  pii rekey        re-seal personal data under the current key (key rotation)
   version          print the version
 
 Run "guanjia <command> -h" for the flags of a command.`
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdFlow(ctx, rest, stdout, stderr)
 	case "calendar":
 		return cmdCalendar(ctx, rest, stdout, stderr)
+	case "pii":
+		return cmdPII(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "guanjia", version)
 		return nil
@@ -91,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // common flags shared by commands that open the database.
 type common struct {
-	data, dbURL, sync, logLevel string
+	data, dbURL, sync, logLevel, piiKey string
 }
 
 func env(name, def string) string {
@@ -106,6 +109,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dbURL, "db", env("GUANJIA_DB", ""), "postgres:// URL; empty for SQLite in the data folder (GUANJIA_DB)")
 	fs.StringVar(&c.sync, "sqlite-sync", env("GUANJIA_SQLITE_SYNC", "normal"), "SQLite synchronous: normal (survives process crashes) or full (also power loss) (GUANJIA_SQLITE_SYNC)")
 	fs.StringVar(&c.logLevel, "log-level", env("GUANJIA_LOG_LEVEL", "info"), "debug, info, warn or error (GUANJIA_LOG_LEVEL)")
+	fs.StringVar(&c.piiKey, "pii-key", env("GUANJIA_PII_KEY", ""), "key ring sealing personal data: id:base64key[,id:base64key…], the current key first; empty: pii.key in the data folder, made on first start (GUANJIA_PII_KEY)")
 }
 
 func (c *common) logger(w io.Writer) *slog.Logger {
@@ -115,7 +119,7 @@ func (c *common) logger(w io.Writer) *slog.Logger {
 }
 
 func (c *common) config() app.Config {
-	return app.Config{DataDir: c.data, DBURL: c.dbURL, SQLiteSync: db.Sync(c.sync)}
+	return app.Config{DataDir: c.data, DBURL: c.dbURL, SQLiteSync: db.Sync(c.sync), PIIKeys: c.piiKey}
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -149,6 +153,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.SMSProvider = &sms.HTTPGateway{URL: *smsURL, Template: *smsTemplate}
 	}
 	cfg.SecureCookies = *secure || (os.Getenv("GUANJIA_SECURE_COOKIES") == "" && !isLoopback(*addr))
+	if cfg.DBURL != "" && cfg.PIIKeys == "" {
+		log.Warn("no --pii-key: personal data is sealed with pii.key in the data folder; every instance on this database must use that same key (set GUANJIA_PII_KEY)")
+	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/guanjia/guanjia/internal/cases"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/flow"
+	"github.com/guanjia/guanjia/internal/households"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/live"
@@ -86,6 +87,8 @@ type App struct {
 	Notify *notify.Service
 	// Cases is the service desk.
 	Cases *cases.Service
+	// Households holds units, households, people, care and personal-data rules.
+	Households *households.Service
 	// Portal serves residents and utility customers.
 	Portal *portal.Service
 	// Vault encrypts personal data and computes its blind indexes.
@@ -160,6 +163,12 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	}
 	a.Notify = notify.New(d, a.SMS, a.Live, a.Cat)
 	a.Cases = cases.New(cases.Deps{DB: d, Flow: a.Flow, SLA: a.SLA, Audit: a.Audit, Live: a.Live, Notify: a.Notify, Blobs: a.Blobs, Vault: a.Vault, Log: log})
+	a.Households = households.NewService(d, a.Audit, a.Vault, a.Auth, households.DefaultConfig(), a.holidaysFor, log)
+	if err := a.Households.CheckKey(ctx); err != nil {
+		return nil, err
+	}
+	a.Households.SetCaseLister(a.householdCases)
+	a.Households.SetCaseCounter(a.openCasesByButler)
 	a.Portal = portal.New(d, a.Vault, a.SMS, a.Cases, a.Flow, log, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
 	a.registerJobs()
@@ -191,7 +200,7 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, cases.AddPages, notify.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, households.AddPages, cases.AddPages, notify.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
@@ -199,6 +208,7 @@ func (a *App) buildServer() error {
 	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
 	s.AddNav(cases.Nav()...)
 	s.AddNav(flow.Nav()...)
+	s.AddNav(households.Nav()...)
 	s.AddNav(org.Nav()...)
 	s.AddNav(admin.Nav()...)
 	s.AddNav(sms.Nav()...)
@@ -212,6 +222,7 @@ func (a *App) buildServer() error {
 		&calendars.HTTP{Svc: a.Calendars},
 		&sla.HTTP{Svc: a.SLA},
 		&cases.HTTP{S: a.Cases},
+		&households.HTTP{Svc: a.Households},
 		&notify.HTTP{S: a.Notify},
 		&notify.Pages{S: a.Notify},
 		&cases.Pages{S: a.Cases},
@@ -284,6 +295,8 @@ func (w *cleanupWorker) Work(ctx context.Context, j *river.Job[CleanupArgs]) err
 func (a *App) registerJobs() {
 	jobs.Register(a.Jobs, &cleanupWorker{auth: a.Auth, portal: a.Portal, log: a.Log})
 	a.Jobs.Every(10*time.Minute, func() river.JobArgs { return CleanupArgs{} })
+	jobs.Register(a.Jobs, &households.CareWorker{Svc: a.Households})
+	a.Jobs.Every(time.Hour, func() river.JobArgs { return households.CareArgs{} })
 }
 
 // Serve runs the HTTP server and the job workers until ctx ends, then shuts

@@ -10,6 +10,7 @@ import (
 	"github.com/guanjia/guanjia/internal/demo"
 	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/flow/templates"
+	"github.com/guanjia/guanjia/internal/households"
 	"github.com/guanjia/guanjia/internal/org"
 )
 
@@ -21,6 +22,7 @@ func (a *App) LoadDemo(ctx context.Context) (bool, error) {
 // demoSteps lists the modules' parts of the demo data.
 func (a *App) demoSteps() []demo.Step {
 	return []demo.Step{
+		households.DemoStep(a.Households, a.Org, a.Auth),
 		func(ctx context.Context, s *demo.Sites) error {
 			return a.Cases.DemoCases(ctx, s.Garden, s.Staff["technician"])
 		},

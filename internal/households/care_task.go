@@ -74,8 +74,8 @@ type TaskFilter struct {
 	Limit    int
 }
 
-// TaskList is care tasks and how many are overdue.
-type TaskList struct {
+// CareTaskList is care tasks and how many are overdue.
+type CareTaskList struct {
 	Items   []CareTask `json:"items"`
 	Overdue int        `json:"overdue"`
 }
@@ -87,7 +87,7 @@ var TaskStatuses = []string{"open", "done", "cancelled"}
 var TaskDues = []string{"today", "overdue", "upcoming", "all"}
 
 // ListTasks returns care tasks the caller may view. EInvalid for a bad filter.
-func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (*TaskList, error) {
+func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (*CareTaskList, error) {
 	var v errs.Validation
 	if f.Status == "" {
 		f.Status = "open"
@@ -136,7 +136,7 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (*TaskList, error
 	if err != nil {
 		return nil, err
 	}
-	out := &TaskList{Items: items}
+	out := &CareTaskList{Items: items}
 	for _, t := range items {
 		if t.Overdue {
 			out.Overdue++
@@ -145,15 +145,15 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) (*TaskList, error
 	return out, nil
 }
 
-// CompleteInput records how a care task was done.
-type CompleteInput struct {
+// CareDoneInput records how a care task was done.
+type CareDoneInput struct {
 	Channel string `json:"channel"` // visit, phone, wechat, sms, other
 	Note    string `json:"note"`
 }
 
 // CompleteTask marks an open care task done and records the contact it
 // was. It needs care.work; EConflict when the task is not open.
-func (s *Service) CompleteTask(ctx context.Context, id int64, in CompleteInput) (*CareTask, error) {
+func (s *Service) CompleteTask(ctx context.Context, id int64, in CareDoneInput) (*CareTask, error) {
 	var path string
 	var hid int64
 	var person sql.NullInt64

@@ -56,7 +56,7 @@ func dayBounds(day time.Time, loc *time.Location) (start, end time.Time) {
 
 // AddEvent records a life event and creates its tasks, each due on its
 // day. It needs household.manage.
-func (s *Service) AddEvent(ctx context.Context, householdID int64, in EventInput) (*Event, error) {
+func (s *Service) AddEvent(ctx context.Context, householdID int64, in EventInput) (*LifeEvent, error) {
 	h, err := s.visibleHousehold(ctx, householdID)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (s *Service) AddEvent(ctx context.Context, householdID int64, in EventInput
 	in.StartsOn, in.EndsOn, in.Notes = strings.TrimSpace(in.StartsOn), strings.TrimSpace(in.EndsOn), strings.TrimSpace(in.Notes)
 	v.OneOf("kind", in.Kind, EventKinds...)
 	start, ok := parseDay(in.StartsOn)
-	v.Check(ok && len(in.StartsOn) == 10, "starts_on", "error.field.bad_date")
+	v.Check(ok && len(in.StartsOn) == 10, "starts_on", "error.hh.bad_date")
 	today := s.today(ctx, h.NodePath)
 	v.Check(!ok || (start.After(today.AddDate(-1, 0, 0)) && start.Before(today.AddDate(3, 0, 0))), "starts_on", "error.field.bad_range")
 	end := start
@@ -73,7 +73,7 @@ func (s *Service) AddEvent(ctx context.Context, householdID int64, in EventInput
 		e, ok2 := parseDay(in.EndsOn)
 		switch {
 		case !ok2 || len(in.EndsOn) != 10:
-			v.Add("ends_on", "error.field.bad_date")
+			v.Add("ends_on", "error.hh.bad_date")
 		case ok && (e.Before(start) || e.After(start.AddDate(1, 0, 0))):
 			v.Add("ends_on", "error.field.bad_range")
 		default:
@@ -157,7 +157,7 @@ type ArrivalInput struct {
 // AddArrival records an owner's return and the preparations due before
 // it. Entering the flat needs a key in custody. It needs care.work;
 // EConflict "error.key.none_held" without a kept key.
-func (s *Service) AddArrival(ctx context.Context, householdID int64, in ArrivalInput) (*Event, error) {
+func (s *Service) AddArrival(ctx context.Context, householdID int64, in ArrivalInput) (*LifeEvent, error) {
 	h, err := s.visibleHousehold(ctx, householdID)
 	if err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func (s *Service) AddArrival(ctx context.Context, householdID int64, in ArrivalI
 
 // CancelEvent cancels a life event and its open tasks. It needs
 // household.manage; EConflict when cancelled already.
-func (s *Service) CancelEvent(ctx context.Context, id int64) (*Event, error) {
+func (s *Service) CancelEvent(ctx context.Context, id int64) (*LifeEvent, error) {
 	e, err := s.event(ctx, id)
 	if err != nil {
 		return nil, err
@@ -262,8 +262,8 @@ func (s *Service) CancelEvent(ctx context.Context, id int64) (*Event, error) {
 
 const eventCols = `id, household_id, kind, starts_on, ends_on, at, notes, status, created_at`
 
-func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
-	var e Event
+func scanEvent(row interface{ Scan(...any) error }) (*LifeEvent, error) {
+	var e LifeEvent
 	var at sql.NullInt64
 	var created int64
 	if err := row.Scan(&e.ID, &e.HouseholdID, &e.Kind, &e.StartsOn, &e.EndsOn, &at, &e.Notes, &e.Status, &created); err != nil {
@@ -273,7 +273,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
 	return &e, nil
 }
 
-func (s *Service) event(ctx context.Context, id int64) (*Event, error) {
+func (s *Service) event(ctx context.Context, id int64) (*LifeEvent, error) {
 	var path string
 	e, err := scanEvent(s.db.Q(ctx).QueryRowContext(ctx, `SELECT e.id, e.household_id, e.kind, e.starts_on, e.ends_on, e.at, e.notes, e.status, e.created_at
 		FROM household_events e WHERE e.id = ?`, id))
@@ -289,13 +289,13 @@ func (s *Service) event(ctx context.Context, id int64) (*Event, error) {
 	return e, nil
 }
 
-func (s *Service) eventsOf(ctx context.Context, householdID int64) ([]Event, error) {
+func (s *Service) eventsOf(ctx context.Context, householdID int64) ([]LifeEvent, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+eventCols+` FROM household_events WHERE household_id = ? ORDER BY starts_on DESC, id DESC LIMIT 100`, householdID)
 	if err != nil {
 		return nil, fmt.Errorf("households: events: %w", err)
 	}
 	defer rows.Close()
-	out := []Event{}
+	out := []LifeEvent{}
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {

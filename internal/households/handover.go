@@ -251,6 +251,30 @@ type CaseCounter func(ctx context.Context, butlerIDs []int64) (map[int64]int, er
 // SetCaseCounter lets the service desk report open cases on the coverage page.
 func (s *Service) SetCaseCounter(c CaseCounter) { s.cases = c }
 
+// CaseLister lists a household's service cases, newest first.
+type CaseLister func(ctx context.Context, householdID int64) ([]CaseRef, error)
+
+// SetCaseLister lets the service desk show its cases on the profile page.
+func (s *Service) SetCaseLister(l CaseLister) { s.caseList = l }
+
+// Erased is what a hook learns about an erased person, to erase the
+// copies its own module keeps: the strings that identified them and the
+// blind indexes of their phones (as package pii computes them for
+// "phone" under every key of the ring).
+type Erased struct {
+	PersonID     int64
+	HouseholdID  int64
+	Mentions     []string
+	PhoneIndexes []string
+}
+
+// EraseHook runs inside the erasure's transaction; an error rolls it back.
+type EraseHook func(ctx context.Context, tx *db.Tx, e Erased) error
+
+// OnErase adds a hook that other modules (cases, portal) use to erase
+// their copies of a person's data in the same transaction.
+func (s *Service) OnErase(h EraseHook) { s.eraseHooks = append(s.eraseHooks, h) }
+
 // Coverage returns each butler's households, elderly people living alone,
 // open and overdue care tasks, households not contacted for 90 days and
 // the last contact. EInvalid for an unknown site.

@@ -67,15 +67,15 @@ type HouseholdInput struct {
 	Notes     string `json:"notes"`
 }
 
-func (in *HouseholdInput) validate(v *errs.Validation) {
+func (in *HouseholdInput) validate(v *errs.Validation, create bool) {
 	in.MovedInOn, in.Notes = strings.TrimSpace(in.MovedInOn), strings.TrimSpace(in.Notes)
-	if in.Residency == "" {
+	if in.Residency == "" && create {
 		in.Residency = "living"
 	}
 	v.OneOf("residency", in.Residency, Residencies...)
 	if in.MovedInOn != "" {
 		_, ok := parseDay(in.MovedInOn)
-		v.Check(ok && len(in.MovedInOn) == 10, "moved_in_on", "error.field.bad_date")
+		v.Check(ok && len(in.MovedInOn) == 10, "moved_in_on", "error.hh.bad_date")
 	}
 	v.MaxLen("notes", in.Notes, maxNoteLen)
 }
@@ -93,7 +93,7 @@ func (s *Service) validButler(ctx context.Context, id int64, path string) bool {
 // current household.
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*Household, error) {
 	var v errs.Validation
-	in.validate(&v)
+	in.validate(&v, true)
 	var unit *Unit
 	if in.UnitID == 0 {
 		v.Add("unit_id", "error.field.required")
@@ -170,7 +170,7 @@ func (s *Service) UpdateHousehold(ctx context.Context, id int64, in HouseholdInp
 		return nil, err
 	}
 	var v errs.Validation
-	in.validate(&v)
+	in.validate(&v, false)
 	v.Check(in.UnitID == 0 || in.UnitID == h.UnitID, "unit_id", "error.field.read_only")
 	v.Check(in.ButlerID == nil || (h.ButlerID != nil && *in.ButlerID == *h.ButlerID), "butler_id", "error.household.butler_via_handover")
 	if err := v.Err(); err != nil {
@@ -214,7 +214,7 @@ func (s *Service) MoveOut(ctx context.Context, id int64, in MoveOutInput) (*Hous
 	var v errs.Validation
 	in.MovedOutOn = strings.TrimSpace(in.MovedOutOn)
 	_, ok := parseDay(in.MovedOutOn)
-	v.Check(ok && len(in.MovedOutOn) == 10, "moved_out_on", "error.field.bad_date")
+	v.Check(ok && len(in.MovedOutOn) == 10, "moved_out_on", "error.hh.bad_date")
 	if in.UnitState == "" {
 		in.UnitState = "vacant"
 	}

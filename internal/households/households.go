@@ -157,8 +157,8 @@ type Consent struct {
 // Active reports whether the consent is in force.
 func (c Consent) Active() bool { return c.WithdrawnAt == nil }
 
-// Event is a life event of a household.
-type Event struct {
+// LifeEvent is a life event of a household.
+type LifeEvent struct {
 	ID          int64      `json:"id"`
 	HouseholdID int64      `json:"household_id"`
 	Kind        string     `json:"kind"`
@@ -250,7 +250,7 @@ type Profile struct {
 	Household Household     `json:"household"`
 	Unit      Unit          `json:"unit"`
 	People    []Person      `json:"people"`
-	Events    []Event       `json:"events"`
+	Events    []LifeEvent   `json:"events"`
 	OpenTasks []CareTask    `json:"open_tasks"`
 	CareDone  []CareTask    `json:"care_history"`
 	Contacts  []Contact     `json:"contacts"`

@@ -195,8 +195,9 @@ func (s *Service) LogKeyUse(ctx context.Context, keyID int64, in KeyUseInput) (*
 	return s.visibleKey(ctx, keyID)
 }
 
-// ReturnKey records a key given back. It needs care.work; EConflict when
-// it was returned already.
+// ReturnKey records a key given back, to a person of the household or to
+// someone a note names. It needs care.work; EConflict when it was
+// returned already.
 func (s *Service) ReturnKey(ctx context.Context, keyID int64, in KeyReturnInput) (*Key, error) {
 	k, err := s.visibleKey(ctx, keyID)
 	if err != nil {
@@ -205,8 +206,12 @@ func (s *Service) ReturnKey(ctx context.Context, keyID int64, in KeyReturnInput)
 	var v errs.Validation
 	in.Note = strings.TrimSpace(in.Note)
 	v.MaxLen("note", in.Note, maxNoteLen)
-	if in.ReturnedToPersonID != nil && !s.personOf(ctx, *in.ReturnedToPersonID, k.HouseholdID) {
+	switch {
+	case in.ReturnedToPersonID != nil && !s.personOf(ctx, *in.ReturnedToPersonID, k.HouseholdID):
 		v.Add("returned_to_person_id", "error.field.unknown_id")
+	case in.ReturnedToPersonID == nil && in.Note == "":
+		// Whom it went to: a person of the household, or a note naming them.
+		v.Add("returned_to_person_id", "error.field.required")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -231,7 +231,7 @@ func (in *PersonInput) validate(v *errs.Validation, today time.Time) {
 		b, ok := parseDay(*in.Birthday)
 		switch {
 		case len(*in.Birthday) > 10 || !ok:
-			v.Add("birthday", "error.field.bad_date")
+			v.Add("birthday", "error.hh.bad_date")
 		case b.After(today) || b.Year() < 1890:
 			v.Add("birthday", "error.field.bad_range")
 		}

@@ -475,7 +475,19 @@ func (s *Service) erase(ctx context.Context, tx *db.Tx, p *personRow) ([]string,
 		mentions = append(mentions, id)
 	}
 	mentions = slices.DeleteFunc(mentions, func(m string) bool { return len(m) < 2 })
-	return mentions, s.redactMentions(ctx, tx, p.HouseholdID, mentions)
+	if err := s.redactMentions(ctx, tx, p.HouseholdID, mentions); err != nil {
+		return nil, err
+	}
+	e := Erased{PersonID: p.ID, HouseholdID: p.HouseholdID, Mentions: mentions}
+	for _, ph := range phones {
+		e.PhoneIndexes = append(e.PhoneIndexes, s.vault.Indexes(fieldPhone, digits(ph))...)
+	}
+	for _, h := range s.eraseHooks {
+		if err := h(ctx, tx, e); err != nil {
+			return nil, err
+		}
+	}
+	return mentions, nil
 }
 
 // redact replaces every mention in text with "***".

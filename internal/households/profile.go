@@ -51,6 +51,11 @@ func (s *Service) Profile(ctx context.Context, id int64) (*Profile, error) {
 	if pr.Timeline, err = s.timeline(ctx, pr); err != nil {
 		return nil, err
 	}
+	if s.caseList != nil {
+		if pr.Cases, err = s.caseList(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	return pr, nil
 }
 

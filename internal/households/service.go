@@ -65,6 +65,8 @@ type Service struct {
 	holidays   HolidaySource
 	log        *slog.Logger
 	cases      CaseCounter
+	caseList   CaseLister
+	eraseHooks []EraseHook
 }
 
 // Principals loads a staff member's permissions (auth.Service does).

@@ -298,7 +298,7 @@ func (p *rowParser) parse(cells []string, line int) Row {
 		p.fail(line, "id_number", "error.person.bad_id_number")
 	}
 	if b, ok := parseSheetDate(p.cell(cells, "birthday")); !ok {
-		p.fail(line, "birthday", "error.field.bad_date")
+		p.fail(line, "birthday", "error.hh.bad_date")
 	} else if t, ok := parseDay(b); ok && (t.After(p.today) || t.Year() < 1890) {
 		p.fail(line, "birthday", "error.field.bad_range")
 	} else {
