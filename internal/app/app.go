@@ -26,6 +26,7 @@ import (
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/households"
+	"github.com/guanjia/guanjia/internal/housekeeping"
 	"github.com/guanjia/guanjia/internal/i18n"
 	"github.com/guanjia/guanjia/internal/jobs"
 	"github.com/guanjia/guanjia/internal/live"
@@ -83,6 +84,8 @@ type App struct {
 	Flow *flow.Engine
 	// Live pushes committed changes to open pages (SSE).
 	Live *live.Hub
+	// HK is housekeeping: the room board, assignment, DND, ledgers.
+	HK *housekeeping.Service
 	// Notify writes notifications (the bell, live pushes, text messages).
 	Notify *notify.Service
 	// Cases is the service desk.
@@ -171,6 +174,7 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	a.Households.SetCaseCounter(a.openCasesByButler)
 	a.Portal = portal.New(d, a.Vault, a.SMS, a.Cases, a.Flow, log, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
+	a.HK = housekeeping.New(housekeeping.Deps{DB: d, Audit: a.Audit, Live: a.Live, Timers: a.Timers, Flow: a.Flow, Jobs: a.Jobs, Log: log})
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
 		return nil, err
@@ -189,6 +193,9 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	if err := a.Cases.EnsureProcesses(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.HK.Setup(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.buildServer(); err != nil {
 		return nil, err
 	}
@@ -200,7 +207,7 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, households.AddPages, cases.AddPages, notify.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, households.AddPages, cases.AddPages, notify.AddPages, housekeeping.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
@@ -208,6 +215,7 @@ func (a *App) buildServer() error {
 	s.AddNav(web.NavItem{Key: "nav.home", Href: "/"})
 	s.AddNav(cases.Nav()...)
 	s.AddNav(flow.Nav()...)
+	s.AddNav(housekeeping.Nav()...)
 	s.AddNav(households.Nav()...)
 	s.AddNav(org.Nav()...)
 	s.AddNav(admin.Nav()...)
@@ -228,6 +236,7 @@ func (a *App) buildServer() error {
 		&cases.Pages{S: a.Cases},
 		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},
+		&housekeeping.HTTP{S: a.HK},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
 		&live.HTTP{Hub: a.Live},
 		&sms.HTTP{S: a.SMS},

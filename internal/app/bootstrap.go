@@ -22,6 +22,7 @@ func (a *App) LoadDemo(ctx context.Context) (bool, error) {
 // demoSteps lists the modules' parts of the demo data.
 func (a *App) demoSteps() []demo.Step {
 	return []demo.Step{
+		a.HK.DemoStep(a.Org),
 		households.DemoStep(a.Households, a.Org, a.Auth),
 		func(ctx context.Context, s *demo.Sites) error {
 			return a.Cases.DemoCases(ctx, s.Garden, s.Staff["technician"])

@@ -148,8 +148,8 @@ func TestSubtreeAdmin(t *testing.T) {
 				}
 			}
 			slices.Sort(names)
-			if !slices.Equal(names, []string{"attendant", "clerk", "hoteladmin"}) || staff.Total != 3 {
-				t.Errorf("staff list: %v (total %d), want attendant, clerk, hoteladmin", names, staff.Total)
+			if !slices.Equal(names, []string{"attendant", "clerk", "hk_supervisor", "hoteladmin"}) || staff.Total != 4 {
+				t.Errorf("staff list: %v (total %d), want attendant, clerk, hk_supervisor, hoteladmin", names, staff.Total)
 			}
 			want(t, "staff filtered to the garden", do(h, "GET", fmt.Sprintf("/api/v1/staff?node_id=%d", ids.Garden), nil, &staff), http.StatusOK)
 			if staff.Total != 0 || len(staff.Items) != 0 {
@@ -261,8 +261,9 @@ func TestSubtreeAdmin(t *testing.T) {
 			if n != 3 { // butler, supervisor, technician as loaded
 				t.Errorf("garden staff rows: %d, want the 3 of the demo", n)
 			}
-			if c := e.Count("role_grants"); c != len(demo.Accounts)+1 {
-				t.Errorf("role_grants: %d, want %d", c, len(demo.Accounts)+1)
+			// The demo's accounts, housekeeping's hk_supervisor and the hotel admin.
+			if c := e.Count("role_grants"); c != len(demo.Accounts)+2 {
+				t.Errorf("role_grants: %d, want %d", c, len(demo.Accounts)+2)
 			}
 		})
 
