@@ -125,7 +125,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		res := e.Do("POST", fmt.Sprintf("/api/v1/households/%d/people", ids.household), admin, map[string]any{
 			"role": "tenant", "name": name, "relation": "租客", "phones": []map[string]any{{"number": phone}, {"label": "home", "number": phone2}},
 			"id_number": idNumber, "birthday": birthday, "notes": name + "每晚 22 点后回家", "vehicles": []map[string]any{{"plate": plate}},
-			"pets": []map[string]any{{"kind": "cat", "name": "测删的猫", "notes": name + "的猫"}},
+			"pets":     []map[string]any{{"kind": "cat", "name": "测删的猫", "notes": name + "的猫"}},
 			"consents": []map[string]any{{"purpose": "id_number", "text_version": "v1", "channel": "paper"}, {"purpose": "birthday", "text_version": "v1", "channel": "app"}},
 		}, &p)
 		if res.StatusCode != http.StatusCreated {
