@@ -172,7 +172,7 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	}
 	a.Households.SetCaseLister(a.householdCases)
 	a.Households.SetCaseCounter(a.openCasesByButler)
-	a.Portal = portal.New(d, a.Vault, a.SMS, a.Cases, a.Flow, log, cfg.Portal)
+	a.Portal = portal.New(portal.Deps{DB: d, Vault: a.Vault, SMS: a.SMS, Cases: a.Cases, Flow: a.Flow, Notify: a.Notify, Audit: a.Audit, Log: log}, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
 	a.HK = housekeeping.New(housekeeping.Deps{DB: d, Audit: a.Audit, Live: a.Live, Timers: a.Timers, Flow: a.Flow, Jobs: a.Jobs, Log: log})
 	a.registerJobs()
@@ -207,7 +207,7 @@ func (a *App) buildServer() error {
 	if err != nil {
 		return err
 	}
-	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, households.AddPages, cases.AddPages, notify.AddPages, housekeeping.AddPages} {
+	for _, add := range []func(*web.Renderer) error{org.AddPages, admin.AddPages, calendars.AddPages, sla.AddPages, sms.AddPages, flow.AddPages, households.AddPages, cases.AddPages, notify.AddPages, housekeeping.AddPages, portal.AddPages} {
 		if err := add(s.Renderer()); err != nil {
 			return err
 		}
@@ -222,6 +222,7 @@ func (a *App) buildServer() error {
 	s.AddNav(sms.Nav()...)
 	s.AddNav(calendars.Nav()...)
 	s.AddNav(sla.Nav()...)
+	s.AddNav(portal.Nav()...)
 	account := &web.Account{S: s, Home: a.homeData}
 	s.SetPortalAuth(a.Portal.Authenticate)
 	s.Mount(account,
@@ -235,6 +236,7 @@ func (a *App) buildServer() error {
 		&notify.Pages{S: a.Notify},
 		&cases.Pages{S: a.Cases},
 		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
+		&portal.Pages{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},
 		&housekeeping.HTTP{S: a.HK},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},

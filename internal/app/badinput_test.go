@@ -26,6 +26,8 @@ type writeFixture struct {
 	Path string         // the concrete path
 	Body map[string]any // nil for a route without a JSON body
 	Raw  string         // the body of a route that reads a file (Doc.RawBody)
+	// ContentType, when set, is sent with Raw (a multipart form).
+	ContentType string
 }
 
 // writeFixtures returns a valid request for each API write route, keyed
@@ -72,6 +74,7 @@ func writeFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFi
 	fl := flowFixtures(t, e, ids)
 	id := func(pattern string, id int64) string { return fill(pattern, itoa(id)) }
 	task := func(pattern, verb string) string { return fill(pattern, itoa(fl.tasks[verb])) }
+	pv := portalFixtures(t, e, ids)
 	out := map[string]writeFixture{
 		"POST /api/v1/auth/login":    fx("/api/v1/auth/login", map[string]any{"username": "admin", "password": "demo123"}),
 		"POST /api/v1/auth/password": fx("/api/v1/auth/password", map[string]any{"old_password": "demo123", "new_password": "a-better-secret"}),
@@ -133,6 +136,11 @@ func writeFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFi
 		"POST /api/v1/tasks/{id}/comment":  fx(task("/api/v1/tasks/{id}/comment", "talk"), map[string]any{"body": "业主说下午在家"}),
 		"POST /api/v1/tasks/{id}/reply":    fx(task("/api/v1/tasks/{id}/reply", "talk"), map[string]any{"body": "收到，下午上门"}),
 		"POST /api/v1/tasks/{id}/remind":   fx(task("/api/v1/tasks/{id}/remind", "talk"), map[string]any{"body": "请尽快处理"}),
+
+		"POST /api/portal/v1/verifications/code":         fx("/api/portal/v1/verifications/code", map[string]any{"phone": "13700008001"}),
+		"POST /api/portal/v1/verifications":              pv.submit,
+		"POST /api/v1/portal/verifications/{id}/approve": fx(id("/api/v1/portal/verifications/{id}/approve", pv.approve), nil),
+		"POST /api/v1/portal/verifications/{id}/reject":  fx(id("/api/v1/portal/verifications/{id}/reject", pv.reject), map[string]any{"reason": "证明照片看不清"}),
 	}
 	maps.Copy(out, caseFixturesFor(t, e, ids).fixtures)
 	maps.Copy(out, householdFixtures(t, e, ids))

@@ -27,6 +27,17 @@ var publicRoutes = map[string]bool{
 	// The portal's sign-in: a code by SMS, then the code for a portal token.
 	"POST /api/portal/v1/auth/code":   true,
 	"POST /api/portal/v1/auth/verify": true,
+	// Asking to be verified at a unit: a code to any phone, then the
+	// request with its proof; a butler decides.
+	"POST /api/portal/v1/verifications/code": true,
+	"POST /api/portal/v1/verifications":      true,
+	// The portal's screens for signing in and asking to be verified.
+	"GET /portal":            true,
+	"POST /portal/code":      true,
+	"POST /portal/sign-in":   true,
+	"GET /portal/join":       true,
+	"POST /portal/join/code": true,
+	"POST /portal/join":      true,
 }
 
 // anyStaffRoutes are the routes every signed-in staff member may use: Staff

@@ -362,6 +362,7 @@ func readPaths(t *testing.T, e *apptest.Env, ids demoIDs) map[string]string {
 	maps.Copy(out, caseFixturesFor(t, e, ids).reads)
 	maps.Copy(out, householdReads(t, e))
 	maps.Copy(out, hkReads(t, e, ids))
+	maps.Copy(out, portalReads(t, e, ids))
 	return out
 }
 
@@ -458,7 +459,12 @@ func TestOpenAPIResponses(t *testing.T) {
 						t.Errorf("the route reads a file but its Doc has no RawBody media types")
 					}
 				}
-				res := e.Do(r.Method, fx.Path, tok, body, nil)
+				var res *apptest.Response
+				if fx.ContentType != "" {
+					res = doRaw(t, e, r.Method, fx.Path, tok, fx.ContentType, fx.Raw)
+				} else {
+					res = e.Do(r.Method, fx.Path, tok, body, nil)
+				}
 				doc.check(t, r.Method, fx.Path, res)
 				status := r.Doc.Status
 				if status == 0 {

@@ -15,9 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/guanjia/guanjia/internal/audit"
 	"github.com/guanjia/guanjia/internal/cases"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/flow"
+	"github.com/guanjia/guanjia/internal/notify"
 	"github.com/guanjia/guanjia/internal/pii"
 	"github.com/guanjia/guanjia/internal/sms"
 )
@@ -43,22 +45,36 @@ func DefaultConfig() Config {
 
 // Service runs the portal.
 type Service struct {
-	db    *db.DB
-	vault *pii.Vault
-	sms   *sms.Service
-	cases *cases.Service
-	flow  *flow.Engine
-	log   *slog.Logger
-	cfg   Config
-	ips   *ipWindow
+	db     *db.DB
+	vault  *pii.Vault
+	sms    *sms.Service
+	cases  *cases.Service
+	flow   *flow.Engine
+	notify *notify.Service
+	audit  *audit.Log
+	log    *slog.Logger
+	cfg    Config
+	ips    *ipWindow
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
 
+// Deps are what the portal works with.
+type Deps struct {
+	DB     *db.DB
+	Vault  *pii.Vault
+	SMS    *sms.Service
+	Cases  *cases.Service
+	Flow   *flow.Engine
+	Notify *notify.Service // tells butlers of verification requests; nil tells nobody
+	Audit  *audit.Log      // records verification decisions; nil records nothing
+	Log    *slog.Logger
+}
+
 // New returns the portal service.
-func New(d *db.DB, v *pii.Vault, s *sms.Service, c *cases.Service, f *flow.Engine, log *slog.Logger, cfg Config) *Service {
-	return &Service{db: d, vault: v, sms: s, cases: c, flow: f, log: log, cfg: cfg, ips: &ipWindow{hits: map[string][]time.Time{}},
-		Now: func() time.Time { return time.Now().UTC() }}
+func New(d Deps, cfg Config) *Service {
+	return &Service{db: d.DB, vault: d.Vault, sms: d.SMS, cases: d.Cases, flow: d.Flow, notify: d.Notify, audit: d.Audit, log: d.Log, cfg: cfg,
+		ips: &ipWindow{hits: map[string][]time.Time{}}, Now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Config returns the rules in force.

@@ -33,7 +33,7 @@ func resident(c *web.Ctx) *Resident { r, _ := c.Resident.(*Resident); return r }
 // Routes lists the portal endpoints. Public: asking for and checking a
 // code. Everything else needs a portal session (web.Resident).
 func (h *HTTP) Routes() []web.Route {
-	return []web.Route{
+	routes := []web.Route{
 		{Method: "POST", Path: "/api/portal/v1/auth/code", Access: web.Public, NoCSRF: true, Handler: h.code,
 			Doc: &web.Doc{Summary: "Send a 6-digit sign-in code to a phone, or to the phone bound to an account or application number (202 also for unknown phones)", Tag: "portal",
 				Body: CodeRequest{}, Resp: CodeSent{}, Status: http.StatusAccepted}},
@@ -58,6 +58,7 @@ func (h *HTTP) Routes() []web.Route {
 		{Method: "GET", Path: "/api/portal/v1/notices", Access: web.Resident, Handler: h.notices,
 			Doc: &web.Doc{Summary: "Announcements and rules of my site", Tag: "portal", Resp: NoticeList{}}},
 	}
+	return append(append(routes, h.applicationRoutes()...), h.verificationRoutes()...)
 }
 
 func (h *HTTP) code(c *web.Ctx) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
+	"github.com/guanjia/guanjia/internal/web"
 )
 
 type env struct {
@@ -190,7 +191,7 @@ func TestResidentIsolation(t *testing.T) {
 			t.Fatalf("A reports for B: %d", res.StatusCode)
 		}
 		for _, r := range e.App.Server.Routes() {
-			if !strings.HasPrefix(r.Path, "/api/portal/") || r.Path == "/api/portal/v1/auth/code" || r.Path == "/api/portal/v1/auth/verify" || r.Path == "/api/portal/v1/auth/logout" {
+			if !strings.HasPrefix(r.Path, "/api/portal/") || r.Access != web.Resident || r.Path == "/api/portal/v1/auth/logout" {
 				continue
 			}
 			path := strings.NewReplacer("{id}", fmt.Sprint(bCase), "{file}", fmt.Sprint(photo.ID)).Replace(r.Path)

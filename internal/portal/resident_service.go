@@ -107,6 +107,9 @@ func (s *Service) viewOf(ctx context.Context, c *cases.Case, kiosk bool) (*CaseV
 	v := &CaseView{ID: c.ID, Number: c.Number, Type: c.Type, Category: c.CategoryName, Description: c.Description, State: c.State, Paused: c.Paused,
 		Steps: stepsOf(c), ExpectedBy: c.DueAt, Handler: c.AssigneeName, ButlerName: c.ButlerName, CreatedAt: c.CreatedAt, CompletedAt: c.CompletedAt,
 		CanRate: c.State == cases.StateCompleted, Photos: []int64{}, Satisfaction: c.Satisfaction}
+	if kiosk {
+		v.Description = maskPhonesIn(v.Description) // people write their numbers into reports
+	}
 	if c.ButlerID != nil {
 		var phone string
 		_ = s.db.Q(ctx).QueryRowContext(ctx, `SELECT phone FROM staff WHERE id = ?`, *c.ButlerID).Scan(&phone)

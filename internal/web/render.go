@@ -275,6 +275,10 @@ func (c *Ctx) renderError(err error) {
 		_ = c.JSON(status, body)
 		return
 	}
+	if code == errs.EUnauthorized && c.route != nil && c.route.Access == Resident {
+		_ = c.Redirect("/portal") // residents sign in on the portal, never on the staff login
+		return
+	}
 	if code == errs.EUnauthorized && c.R.Method == http.MethodGet {
 		_ = c.Redirect("/login?next=" + urlQueryEscape(c.R.URL.RequestURI()))
 		return
@@ -288,7 +292,11 @@ func (c *Ctx) renderError(err error) {
 		fmt.Fprintf(c.W, `<div class="flash flash-error" role="alert">%s</div>`, template.HTMLEscapeString(c.message(err)))
 		return
 	}
-	if rerr := c.HTML(status, "error", map[string]any{"Status": status, "Message": c.message(err)}, nil); rerr != nil {
+	home := "/"
+	if c.route != nil && c.route.Access == Resident {
+		home = "/portal" // no way from the portal to the staff pages
+	}
+	if rerr := c.HTML(status, "error", map[string]any{"Status": status, "Message": c.message(err), "Home": home}, nil); rerr != nil {
 		http.Error(c.W, c.message(err), status)
 	}
 }
