@@ -580,14 +580,16 @@ func (s *Service) RoomTimeline(ctx context.Context, roomID, before int64, limit 
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	q := `SELECT id, room_id, at, actor_id, actor_name, kind, dimension, from_value, to_value, note, ref_id,
-		cleaning, occupancy, hk_occupancy, block, block_reason, flags FROM hk_room_events WHERE room_id = ?`
+	// Who: the staff member's name as it is now, else the recorded actor
+	// (the system: demo, nightly-roll).
+	q := `SELECT e.id, e.room_id, e.at, e.actor_id, COALESCE(st.name, e.actor_name), e.kind, e.dimension, e.from_value, e.to_value, e.note, e.ref_id,
+		e.cleaning, e.occupancy, e.hk_occupancy, e.block, e.block_reason, e.flags FROM hk_room_events e LEFT JOIN staff st ON st.id = e.actor_id WHERE e.room_id = ?`
 	args := []any{roomID}
 	if before > 0 {
-		q += ` AND id < ?`
+		q += ` AND e.id < ?`
 		args = append(args, before)
 	}
-	q += ` ORDER BY at DESC, id DESC LIMIT ?`
+	q += ` ORDER BY e.at DESC, e.id DESC LIMIT ?`
 	args = append(args, limit+1)
 	rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
