@@ -234,7 +234,7 @@ func (a *App) buildServer() error {
 		&households.HTTP{Svc: a.Households},
 		&notify.HTTP{S: a.Notify},
 		&notify.Pages{S: a.Notify},
-		&cases.Pages{S: a.Cases},
+		&cases.Pages{S: a.Cases, Residences: caseResidences{hh: a.Households, cases: a.Cases, units: cases.UnitNumbers{DB: a.DB}}},
 		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&portal.Pages{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},
