@@ -72,7 +72,8 @@ func TestCalendarImportThenAdd(t *testing.T) {
 			dir := t.TempDir()
 			where := []string{"--data", filepath.Join(dir, "data")}
 			if dialect == "postgres" {
-				where = []string{"--db", scratchPostgres(t)}
+				// The data folder still holds the key file and uploads.
+				where = append(where, "--db", scratchPostgres(t))
 			}
 			file := filepath.Join(dir, "2027.json")
 			if err := os.WriteFile(file, []byte(cli2027), 0o600); err != nil {
