@@ -55,11 +55,33 @@ func (e *Engine) ListTasks(ctx context.Context, f TaskFilter) (*TaskPage, error)
 		q = `SELECT ` + taskCols + taskFrom + ` WHERE t.assignee_id = ? AND t.state = 'open'`
 		args = []any{p.StaffID}
 	case "claimable":
-		cond, cargs, err := e.candidateCond(ctx, p)
+		cond, cargs, terms, err := e.candidateCond(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		q = `SELECT ` + taskCols + taskFrom + ` WHERE t.id IN (SELECT c.task_id FROM flow_task_candidates c WHERE ` + cond + `) AND t.state = 'open' AND t.assignee_id IS NULL`
+		// Candidate rows exist for open, unassigned tasks only and carry
+		// their due date, so the page is picked from them before any task
+		// row is read: at most a page per matching term (a task matches at
+		// most one row per term).
+		pick := `SELECT c.task_id, c.due_at FROM flow_task_candidates c WHERE ` + cond
+		if f.Key == "" {
+			if f.Overdue {
+				pick += ` AND c.due_at < ?`
+				cargs = append(cargs, now)
+			}
+			if f.BeforeID > 0 {
+				pick += ` AND c.task_id < ?`
+				cargs = append(cargs, f.BeforeID)
+			}
+			order := ` ORDER BY c.due_at, c.task_id DESC`
+			if f.Overdue {
+				order = ` ORDER BY c.due_at, c.task_id` // the page's order below
+			}
+			pick += order + ` LIMIT ?`
+			cargs = append(cargs, (f.Limit+1)*terms)
+		}
+		q = `SELECT ` + taskCols + ` FROM (SELECT DISTINCT task_id FROM (` + pick + `) picked) x JOIN flow_tasks t ON t.id = x.task_id
+			LEFT JOIN staff s ON s.id = t.assignee_id WHERE t.state = 'open' AND t.assignee_id IS NULL`
 		args = cargs
 	case "all":
 		scope := p.Scope(auth.PermTaskDispatch)
@@ -140,18 +162,33 @@ func (e *Engine) groups(ctx context.Context, p *auth.Principal) ([][2]string, er
 	return out, nil
 }
 
-func (e *Engine) candidateCond(ctx context.Context, p *auth.Principal) (string, []any, error) {
+// candidateCond selects the candidate rows of the caller: themselves, and
+// each of their groups within its subtree. It returns the condition, its
+// arguments and how many terms it has.
+func (e *Engine) candidateCond(ctx context.Context, p *auth.Principal) (string, []any, int, error) {
 	gs, err := e.groups(ctx, p)
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	parts := []string{"(c.kind = 'user' AND c.ref = ?)"}
 	args := []any{strconv.FormatInt(p.StaffID, 10)}
 	for _, g := range gs {
-		parts = append(parts, "(c.kind = 'group' AND c.ref = ? AND c.node_path LIKE ?)")
-		args = append(args, g[0], g[1]+"%")
+		parts = append(parts, "(c.kind = 'group' AND c.ref = ? AND c.node_path >= ? AND c.node_path < ?)")
+		lo, hi := subtreeRange(g[1])
+		args = append(args, g[0], lo, hi)
 	}
-	return "(" + strings.Join(parts, " OR ") + ")", args, nil
+	return "(" + strings.Join(parts, " OR ") + ")", args, len(parts), nil
+}
+
+// subtreeRange returns the bounds of the paths in the subtree at path
+// ("/1/4/" → "/1/4/" ≤ p < "/1/40"): the last byte incremented. An
+// index serves the range with bound values; LIKE '/1/4/%' only with the
+// value known when the statement is planned.
+func subtreeRange(path string) (string, string) {
+	if path == "" {
+		return "", "0" // everything: paths are "" or start with "/", below "0"
+	}
+	return path, path[:len(path)-1] + string(path[len(path)-1]+1)
 }
 
 // isCandidate reports whether the caller may claim the task.

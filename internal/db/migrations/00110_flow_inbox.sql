@@ -1,0 +1,11 @@
+-- The claimable inbox picks its page from the candidate rows of the
+-- caller's groups within their subtrees, in due order, before it reads any
+-- task. This index makes that a range scan of the caller's own pools; the
+-- primary key (kind, ref, task_id) read every pool of a role across the
+-- whole company and filtered it on the path (30-60 ms with a million open
+-- tasks). The subtree is matched as a range of paths (path >= '/1/4/' AND
+-- path < '/1/40'), which an index serves with bound parameters on both
+-- databases, where LIKE '/1/4/%' needs the value at planning time; on
+-- PostgreSQL the range compares bytes only under the C collation.
+--postgres: ALTER TABLE flow_task_candidates ALTER COLUMN node_path TYPE TEXT COLLATE "C";
+CREATE INDEX flow_task_candidates_scope ON flow_task_candidates(kind, ref, node_path, due_at, task_id);
