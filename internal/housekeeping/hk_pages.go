@@ -2,6 +2,7 @@ package housekeeping
 
 import (
 	"embed"
+	"html/template"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -131,6 +132,7 @@ func words(l i18n.Localizer) map[string]string {
 	w["disc.skip"] = l.T("hk.disc_short.skip")
 	w["disc.sleep"] = l.T("hk.disc_short.sleep")
 	w["changed"] = l.T("hk.board.changed")
+	w["floor_n"] = l.T("hk.floor_n")
 	return w
 }
 
@@ -153,6 +155,7 @@ type boardData struct {
 	Codes      []string
 	Flags      []string
 	Cleanings  []string
+	Grid       template.HTML
 }
 
 func (h *HTTP) boardData(c *web.Ctx) (*boardData, error) {
@@ -209,6 +212,7 @@ func (h *HTTP) boardData(c *web.Ctx) (*boardData, error) {
 	for _, f := range d.Board.Floors {
 		d.Floors = append(d.Floors, f.Floor)
 	}
+	d.Grid = gridHTML(d.Board, d.Filter, d.Words)
 	d.Flash = flashKey(c.Query("done"))
 	return d, nil
 }
@@ -220,10 +224,6 @@ func (h *HTTP) boardPage(c *web.Ctx) error {
 	}
 	return c.HTML(http.StatusOK, "hk_board", d, nil)
 }
-
-// Visible reports whether a room passes the page's filter (the board hides
-// the rest).
-func (d *boardData) Visible(r Room) bool { return d.Filter.Match(&r) }
 
 // bulkFormInput is the board's bulk form.
 type bulkFormInput struct {

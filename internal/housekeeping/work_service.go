@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/guanjia/guanjia/internal/auth"
@@ -604,6 +605,7 @@ func (s *Service) AutoAssign(ctx context.Context, in AutoAssignInput) (*WorkDay,
 		sort.SliceStable(order, func(a, b int) bool {
 			return slices.Contains(open[order[a]].Flags, FlagArrival) && !slices.Contains(open[order[b]].Flags, FlagArrival)
 		})
+		rows := make([][3]any, 0, len(order))
 		for _, i := range order {
 			var att any
 			n := 0
@@ -612,9 +614,10 @@ func (s *Service) AutoAssign(ctx context.Context, in AutoAssignInput) (*WorkDay,
 				seq[who[i]]++
 				n = seq[who[i]]
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE hk_work SET attendant_id = ?, seq = ?, updated_at = ? WHERE id = ?`, att, n, db.Ms(tx.Now), open[i].ID); err != nil {
-				return fmt.Errorf("housekeeping: assign: %w", err)
-			}
+			rows = append(rows, [3]any{open[i].ID, att, n})
+		}
+		if err := s.writeAssignments(ctx, rows); err != nil {
+			return err
 		}
 		return s.record(ctx, "assign", "hk_work", date, site.Path, map[string]any{"site_id": site.ID, "date": date, "attendants": len(people), "rooms": len(open)})
 	})
@@ -623,6 +626,30 @@ func (s *Service) AutoAssign(ctx context.Context, in AutoAssignInput) (*WorkDay,
 	}
 	s.publishWork(ctx, site)
 	return s.workDay(ctx, site, date)
+}
+
+// writeAssignments sets (id, attendant, seq) on work items, a few hundred
+// rows a statement.
+func (s *Service) writeAssignments(ctx context.Context, rows [][3]any) error {
+	tx := db.TxFrom(ctx)
+	for len(rows) > 0 {
+		n := min(len(rows), 400)
+		batch := rows[:n]
+		rows = rows[n:]
+		vals := make([]string, n)
+		args := make([]any, 0, 3*n+1)
+		args = append(args, db.Ms(tx.Now))
+		for i, r := range batch {
+			vals[i] = "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))"
+			args = append(args, r[0], r[1], r[2])
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE hk_work SET attendant_id = v.column2, seq = v.column3, updated_at = ?
+			FROM (VALUES `+strings.Join(vals, ", ")+`) AS v WHERE hk_work.id = v.column1`, args...)
+		if err != nil {
+			return fmt.Errorf("housekeeping: assign: %w", err)
+		}
+	}
+	return nil
 }
 
 // WorkMoveInput gives a work item to an attendant (0: nobody) at a position in
