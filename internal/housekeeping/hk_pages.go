@@ -2,8 +2,8 @@ package housekeeping
 
 import (
 	"embed"
-	"html/template"
 	"errors"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
