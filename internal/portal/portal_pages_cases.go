@@ -39,9 +39,11 @@ func (h *Pages) home(c *web.Ctx) error {
 		return err
 	}
 	if r.Kiosk {
-		for i := range d.Me.Accounts {
-			d.Me.Accounts[i] = maskNumber(d.Me.Accounts[i])
+		masked := make([]string, len(d.Me.Accounts)) // a copy: the resident's own list keeps the numbers
+		for i, a := range d.Me.Accounts {
+			masked[i] = maskNumber(a)
 		}
+		d.Me.Accounts = masked
 	}
 	for _, hh := range d.Me.Households {
 		d.Homes = append(d.Homes, homeView{Household: hh, Call: callURL(hh.ButlerPhone, r.Kiosk)})
@@ -118,7 +120,7 @@ func (h *Pages) renderCase(c *web.Ctx, status int, in RateInput, formErr error) 
 	if err != nil {
 		return err
 	}
-	d := &caseData{shell: h.shell(c, "cases"), C: v, Call: callURL(v.ButlerPhone, resident(c).Kiosk), Rate: in, Stars: []int{5, 4, 3, 2, 1}, Rating: []string{"speed", "quality", "attitude"}}
+	d := &caseData{shell: h.shell(c, "cases"), C: v, Call: callURL(v.ButlerPhone, resident(c).Kiosk), Rate: in, Stars: []int{1, 2, 3, 4, 5}, Rating: []string{"speed", "quality", "attitude"}}
 	if v.Satisfaction != nil {
 		d.Rated = *v.Satisfaction
 	}

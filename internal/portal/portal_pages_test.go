@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/cases"
@@ -168,6 +169,34 @@ func TestPortalPages(t *testing.T) {
 		d.Q(t.Context()).QueryRowContext(t.Context(), `SELECT preferred_time FROM cases WHERE id = ?`, id).Scan(&pref)
 		if pref != "周末" {
 			t.Errorf("preferred time %q", pref)
+		}
+		// The expected completion is the resolution clock's, not the nearest
+		// deadline (which is only when someone must answer); a repair has no
+		// resolution target in the shipped policies, a complaint has.
+		e.now = e.now.Add(61e9)
+		tok := e.PortalToken("13944445555")
+		var complaint struct{ Case struct{ ID int64 } }
+		e.Do("POST", "/api/portal/v1/cases", tok, map[string]any{"type": "complaint", "description": "楼上装修太吵"}, &complaint)
+		var resolution int64
+		d.Q(t.Context()).QueryRowContext(t.Context(), `SELECT due_at FROM sla_cycles WHERE subject = ? AND metric = 'resolution'`, fmt.Sprintf("case:%d", complaint.Case.ID)).Scan(&resolution)
+		var view struct {
+			ExpectedBy *time.Time `json:"expected_by"`
+		}
+		e.Do("GET", fmt.Sprintf("/api/portal/v1/cases/%d", complaint.Case.ID), tok, nil, &view)
+		if resolution == 0 || view.ExpectedBy == nil || view.ExpectedBy.UnixMilli() != resolution {
+			t.Errorf("expected by %v, resolution due %d", view.ExpectedBy, resolution)
+		}
+		var list struct {
+			Items []struct {
+				ID         int64
+				ExpectedBy *time.Time `json:"expected_by"`
+			}
+		}
+		e.Do("GET", "/api/portal/v1/cases", tok, nil, &list)
+		for _, c := range list.Items {
+			if (c.ID == complaint.Case.ID) != (c.ExpectedBy != nil) {
+				t.Errorf("list: case %d expected by %v", c.ID, c.ExpectedBy)
+			}
 		}
 		detail := v.get(loc).status(200).has("已提交", "厨房水槽下面漏水", `class="progress`, "已受理", "/api/portal/v1/cases/")
 		img := regexp.MustCompile(`src="(/api/portal/v1/cases/\d+/photos/\d+)"`).FindSubmatch(detail.Body)

@@ -12,6 +12,7 @@ import (
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/pii"
+	"github.com/guanjia/guanjia/internal/sla"
 )
 
 // system acts for the portal: the resident's rights were checked here.
@@ -105,7 +106,7 @@ func stepsOf(c *cases.Case) []Step {
 
 func (s *Service) viewOf(ctx context.Context, c *cases.Case, kiosk bool) (*CaseView, error) {
 	v := &CaseView{ID: c.ID, Number: c.Number, Type: c.Type, Category: c.CategoryName, Description: c.Description, State: c.State, Paused: c.Paused,
-		Steps: stepsOf(c), ExpectedBy: c.DueAt, Handler: c.AssigneeName, ButlerName: c.ButlerName, CreatedAt: c.CreatedAt, CompletedAt: c.CompletedAt,
+		Steps: stepsOf(c), Handler: c.AssigneeName, ButlerName: c.ButlerName, CreatedAt: c.CreatedAt, CompletedAt: c.CompletedAt,
 		CanRate: c.State == cases.StateCompleted, Photos: []int64{}, Satisfaction: c.Satisfaction}
 	if kiosk {
 		v.Description = maskPhonesIn(v.Description) // people write their numbers into reports
@@ -163,7 +164,53 @@ func (s *Service) Cases(ctx context.Context, r *Resident, limit int) ([]CaseView
 			out = append(out, *v)
 		}
 	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ID
+	}
+	due, err := s.resolutionDue(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if t, ok := due[out[i].ID]; ok {
+			out[i].ExpectedBy = &t
+		}
+	}
 	return out, nil
+}
+
+// resolutionDue returns, for the cases still open, when the work is due to
+// be done: the running resolution clock's deadline (the nearest deadline of
+// any clock would tell a resident their leak is fixed in ten minutes, when
+// that is only when someone must answer).
+func (s *Service) resolutionDue(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	out := map[int64]time.Time{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = fmt.Sprintf("case:%d", id)
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT subject, due_at FROM sla_cycles WHERE subject IN (`+db.Placeholders(len(ids))+`)
+		AND metric = 'resolution' AND state = 'running' AND due_at IS NOT NULL`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("portal: resolution due: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var subject string
+		var due int64
+		if err := rows.Scan(&subject, &due); err != nil {
+			return nil, err
+		}
+		var id int64
+		if _, err := fmt.Sscanf(subject, "case:%d", &id); err == nil {
+			out[id] = db.Time(due)
+		}
+	}
+	return out, rows.Err()
 }
 
 // Case returns one of the resident's cases; ENotFound for anyone else's,
@@ -180,6 +227,11 @@ func (s *Service) Case(ctx context.Context, r *Resident, id int64) (*CaseView, *
 	for _, f := range d.Files {
 		if f.Kind == "photo" || f.Kind == "completion" {
 			v.Photos = append(v.Photos, f.ID)
+		}
+	}
+	for _, c := range d.Cycles {
+		if c.Metric == sla.MetricResolution && c.State == "running" && c.DueAt != nil {
+			v.ExpectedBy = c.DueAt
 		}
 	}
 	return v, d, nil
