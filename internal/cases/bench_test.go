@@ -272,7 +272,7 @@ func historyEnv(b *testing.B, dialect db.Dialect) (*apptest.Env, *history) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}
-		tmp := cached + ".tmp"
+		tmp := fmt.Sprintf("%s.%d.tmp", cached, os.Getpid())
 		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
 			os.Remove(f)
 		}
@@ -291,6 +291,15 @@ func historyEnv(b *testing.B, dialect db.Dialect) (*apptest.Env, *history) {
 		d.Close()
 		if err := os.Rename(tmp, cached); err != nil {
 			b.Fatal(err)
+		}
+		// Files seeded for other migrations are stale: 400 MB each.
+		old, _ := filepath.Glob(filepath.Join(dir, "cases-1m-*.db"))
+		for _, f := range old {
+			if f != cached {
+				os.Remove(f)
+				os.Remove(f + "-wal")
+				os.Remove(f + "-shm")
+			}
 		}
 		b.Logf("seeded %s in %v", cached, time.Since(began).Round(time.Second))
 	}
