@@ -162,6 +162,10 @@ func ReadUpload(r *http.Request, field string, p Policy) ([]byte, string, func(s
 		b, ct, err := p.Check(field, f)
 		return b, ct, r.FormValue, err
 	}
-	b, ct, err := p.Check(field, http.MaxBytesReader(nil, r.Body, p.MaxBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, p.MaxBytes+1))
+	if err != nil || len(b) == 0 {
+		return nil, "", nil, errs.Invalid("body", "error.body.empty")
+	}
+	b, ct, err := p.Check(field, bytes.NewReader(b))
 	return b, ct, r.URL.Query().Get, err
 }

@@ -97,7 +97,12 @@ func validateAction(act string, in *ActionInput) error {
 	v.MaxLen("materials", in.Materials, 1000)
 	switch act {
 	case ActDispatch:
-		v.Check((in.AssigneeID == 0) != (in.DepartmentID == 0), "assignee_id", "error.case.dispatch_target")
+		if (in.AssigneeID == 0) == (in.DepartmentID == 0) {
+			v.Add("assignee_id", "error.case.dispatch_target")
+			if in.DepartmentID != 0 {
+				v.Add("department_id", "error.case.dispatch_target")
+			}
+		}
 	case ActPause, ActReturn, ActReopen, ActClose, ActRemind:
 		v.Required("reason", in.Reason)
 	case ActComplete:
