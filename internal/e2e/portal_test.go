@@ -313,3 +313,53 @@ func TestPortalKiosk(t *testing.T) {
 		p.Fatalf("home after sign-out: %d at %s", st, p.Path())
 	}
 }
+
+// A newcomer asks to be verified on their phone, with a photo of the
+// lease; the butler reviews it at a desk and approves; the newcomer signs
+// in and sees the household.
+func TestPortalVerification(t *testing.T) {
+	b := e2e.Start(t)
+	e := startPortal(t)
+	e.Resident("9-0903", "陈业主", "13955550000")
+	const phone = "13700004444"
+	p := b.NewPage(t, e.URL, e2e.Phone)
+	p.GoOK("/portal")
+	p.Submit(`a[href="/portal/join"]`)
+	p.Fill("#f-phone", phone)
+	p.Submit(`form[action="/portal/join/code"] button[type=submit]`)
+	p.Fill("#f-code", e.code(t, phone))
+	p.Fill("#f-unit", "9-0903")
+	p.Click(`.pick input[value="tenant"] + span`)
+	p.Fill("#f-name", "林租客")
+	p.Do("attach the lease", chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{photoFile(t)}))
+	assertPortalPage(t, p, "portal-join-form")
+	if st := p.Submit(`#join-form button[type=submit]`); st != 201 {
+		p.Fatalf("request: %d", st)
+	}
+	p.WaitVisible("#join-sent")
+	assertPortalPage(t, p, "portal-join-sent")
+
+	desk := b.NewPage(t, e.URL, e2e.Desktop)
+	desk.LoginAs("butler")
+	desk.GoOK("/verifications")
+	if got := desk.Text("#verifications tbody"); !strings.Contains(got, "林租客") || !strings.Contains(got, "137****4444") || strings.Contains(got, phone) {
+		desk.Fatalf("review list: %q", got)
+	}
+	desk.WaitVisible("#verifications img.proof-thumb")
+	if w := e2e.Eval[int](desk, `document.querySelector("#verifications img.proof-thumb").naturalWidth`); w != 48 {
+		desk.Fatalf("proof not shown (width %d)", w)
+	}
+	desk.Screenshot("verifications-review")
+	if st := desk.Submit(`#verifications form[action$="/approve"] button`); st != 200 || !strings.Contains(desk.Text(".flash"), "已通过") {
+		desk.Fatalf("approve: %d", st)
+	}
+
+	p.GoOK("/portal")
+	p.Fill("#f-phone", phone)
+	p.Submit(`form[action="/portal/code"] button[type=submit]`)
+	p.Fill("#f-code", e.code(t, phone))
+	p.Submit(`form[action="/portal/sign-in"] button[type=submit]`)
+	if got := p.Text(".home-card .home-unit"); !strings.Contains(got, "9-0903") {
+		p.Fatalf("home after approval: %q", got)
+	}
+}

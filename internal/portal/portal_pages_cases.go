@@ -38,13 +38,6 @@ func (h *Pages) home(c *web.Ctx) error {
 	if d.Me, err = h.S.MeOf(ctx, r); err != nil {
 		return err
 	}
-	if r.Kiosk {
-		masked := make([]string, len(d.Me.Accounts)) // a copy: the resident's own list keeps the numbers
-		for i, a := range d.Me.Accounts {
-			masked[i] = maskNumber(a)
-		}
-		d.Me.Accounts = masked
-	}
 	for _, hh := range d.Me.Households {
 		d.Homes = append(d.Homes, homeView{Household: hh, Call: callURL(hh.ButlerPhone, r.Kiosk)})
 	}

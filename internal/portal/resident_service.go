@@ -44,6 +44,12 @@ func (s *Service) MeOf(ctx context.Context, r *Resident) (*Me, error) {
 	if me.Accounts == nil {
 		me.Accounts = []string{}
 	}
+	if r.Kiosk {
+		me.Accounts = make([]string, len(r.Accounts)) // a copy: the resident's own list keeps the numbers
+		for i, a := range r.Accounts {
+			me.Accounts[i] = maskNumber(a)
+		}
+	}
 	for _, id := range r.HouseholdIDs {
 		var h Household
 		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT h.id, h.site_id, n.name, u.number, COALESCE(b.name, ''), COALESCE(b.phone, '')
