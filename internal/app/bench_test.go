@@ -170,10 +170,10 @@ func BenchmarkLoginHTTP(b *testing.B) {
 // calendars, policies, templates, routes).
 func BenchmarkStart(b *testing.B) {
 	d := dbtest.Open(b, db.SQLite)
-	apptest.Start(b, d) // migrate and load the demo once
+	e := apptest.Start(b, d) // migrate and load the demo once
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := app.NewWithDB(context.Background(), app.Config{Auth: auth.DefaultConfig()}, discardLog(), d); err != nil {
+		if _, err := app.NewWithDB(context.Background(), e.App.Cfg, discardLog(), d); err != nil {
 			b.Fatal(err)
 		}
 	}

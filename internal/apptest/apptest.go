@@ -20,6 +20,7 @@ import (
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/demo"
+	"github.com/guanjia/guanjia/internal/pii"
 	"github.com/guanjia/guanjia/internal/sms"
 )
 
@@ -50,6 +51,7 @@ func StartWith(tb testing.TB, d *db.DB, configure func(*app.Config)) *Env {
 	cfg := app.Config{Auth: auth.DefaultConfig()}
 	cfg.Auth.Argon2 = FastArgon2
 	cfg.Auth.LoginsPerIP = 100000
+	cfg.PIIKeys = pii.NewKeySpec("test") // kept in App.Cfg, so a restart in the test opens the same data
 	smsLog := &SyncBuffer{}
 	cfg.SMSProvider = &sms.Console{W: smsLog}
 	if configure != nil {
