@@ -78,6 +78,7 @@ func hkFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFixtu
 	task := one(`SELECT id FROM hk_tasks WHERE room_id = ? AND state = 'open'`, dndRoom)
 	site := ids.Hotel
 	today := time.Now().In(shanghai).Format(time.DateOnly)
+	coke := one(`SELECT id FROM hk_minibar_items WHERE site_id = ? AND code = 'COKE'`, ids.Hotel)
 	return map[string]writeFixture{
 		"POST /api/v1/hk/rooms":             fx("/api/v1/hk/rooms", map[string]any{"site_id": site, "floor_id": floor1, "floor": 1, "type_id": std, "numbers": []string{"1F9"}}),
 		"POST /api/v1/hk/rooms/{id}/status": fx(fmt.Sprintf("/api/v1/hk/rooms/%d/status", room(0)), map[string]any{"cleaning": "cleaning", "note": "先做这间"}),
@@ -95,10 +96,14 @@ func hkFixtures(t *testing.T, e *apptest.Env, ids demoIDs) map[string]writeFixtu
 		"POST /api/v1/hk/work/generate": fx("/api/v1/hk/work/generate", map[string]any{"site_id": site, "date": today}),
 		"POST /api/v1/hk/work/auto-assign": fx("/api/v1/hk/work/auto-assign", map[string]any{"site_id": site, "date": today,
 			"attendant_ids": []int64{ids.Staff["attendant"]}, "max_rooms": 16}),
-		"POST /api/v1/hk/work/{id}/assign": fx(fmt.Sprintf("/api/v1/hk/work/%d/assign", assignW), map[string]any{"attendant_id": ids.Staff["attendant"], "position": 1}),
-		"POST /api/v1/hk/work/{id}/start":  fx(fmt.Sprintf("/api/v1/hk/work/%d/start", startW), nil),
-		"POST /api/v1/hk/work/{id}/finish": fx(fmt.Sprintf("/api/v1/hk/work/%d/finish", finishW), map[string]any{"steps": stepIDs(), "note": ""}),
-		"POST /api/v1/hk/work/{id}/skip":   fx(fmt.Sprintf("/api/v1/hk/work/%d/skip", skipW), map[string]any{"reason": "dnd", "note": "门外挂勿扰牌"}),
+		"POST /api/v1/hk/work/{id}/assign":   fx(fmt.Sprintf("/api/v1/hk/work/%d/assign", assignW), map[string]any{"attendant_id": ids.Staff["attendant"], "position": 1}),
+		"POST /api/v1/hk/work/{id}/start":    fx(fmt.Sprintf("/api/v1/hk/work/%d/start", startW), nil),
+		"POST /api/v1/hk/work/{id}/finish":   fx(fmt.Sprintf("/api/v1/hk/work/%d/finish", finishW), map[string]any{"steps": stepIDs(), "note": ""}),
+		"POST /api/v1/hk/work/{id}/skip":     fx(fmt.Sprintf("/api/v1/hk/work/%d/skip", skipW), map[string]any{"reason": "dnd", "note": "门外挂勿扰牌"}),
+		"POST /api/v1/hk/rooms/{id}/minibar": fx(fmt.Sprintf("/api/v1/hk/rooms/%d/minibar", room(4)), map[string]any{"lines": []map[string]any{{"item_id": coke, "qty": 2}}}),
+		"POST /api/v1/hk/rooms/{id}/laundry": fx(fmt.Sprintf("/api/v1/hk/rooms/%d/laundry", room(4)), map[string]any{"bag_no": "L-0901", "pieces": 3, "note": "西装干洗"}),
+		"POST /api/v1/hk/rooms/{id}/found": fx(fmt.Sprintf("/api/v1/hk/rooms/%d/found", room(4)), map[string]any{"place": "", "description": "眼镜",
+			"valuable": false, "storage": "A 柜"}),
 		"POST /api/v1/hk/tasks/{id}/outcome": fx(fmt.Sprintf("/api/v1/hk/tasks/%d/outcome", task), map[string]any{"outcome": "service_later",
 			"service_at": time.Now().Add(time.Hour).UTC().Truncate(time.Second), "note": "客人说一小时后"}),
 	}

@@ -139,7 +139,119 @@ func (s *Service) loadDemo(ctx context.Context, o *org.Service, sites *demo.Site
 			}
 		}
 	}
-	return s.demoPeople(ctx, o, sites, site, today)
+	if err := s.demoPeople(ctx, o, sites, site, today); err != nil {
+		return err
+	}
+	return s.demoLedgers(ctx, sites, site, rooms, today)
+}
+
+// demoLedgers fills the clerk's ledgers: minibar items and a few postings,
+// the 16 keys and 8 pagers with the attendant's out for the day shift, a
+// laundry bag, found items (one old enough to dispose of), an item lent,
+// the handover log, repeat-guest notes and the early shift's first duties.
+func (s *Service) demoLedgers(ctx context.Context, sites *demo.Sites, site *HotelSite, rooms []*demoRoom, today string) error {
+	tx := db.TxFrom(ctx)
+	now := db.Ms(tx.Now)
+	items := map[string]int64{}
+	for _, m := range []MinibarItemInput{
+		{Code: "COKE", Name: "可口可乐", PriceFen: 1000, Par: 2}, {Code: "WATER", Name: "矿泉水", PriceFen: 500, Par: 2},
+		{Code: "BEER", Name: "青岛啤酒", PriceFen: 1500, Par: 2}, {Code: "CHIPS", Name: "薯片", PriceFen: 1200, Par: 1},
+		{Code: "NUTS", Name: "坚果", PriceFen: 1800, Par: 1}, {Code: "WINE", Name: "红葡萄酒（小瓶）", PriceFen: 6800, Par: 1},
+	} {
+		m.SiteID = site.ID
+		it, err := s.CreateMinibarItem(ctx, m)
+		if err != nil {
+			return err
+		}
+		items[m.Code] = it.ID
+	}
+	att := sites.Staff["attendant"]
+	clerk := sites.Staff["clerk"]
+	var occupied []*demoRoom
+	for _, r := range rooms {
+		if r.final.Occupancy == Occupied && r.final.Block == BlockNone {
+			occupied = append(occupied, r)
+		}
+	}
+	post := func(r *demoRoom, code string, qty int, replenished bool) error {
+		price := map[string]int64{"COKE": 1000, "WATER": 500, "BEER": 1500, "CHIPS": 1200, "NUTS": 1800, "WINE": 6800}[code]
+		var rep, repBy any
+		if replenished {
+			rep, repBy = now, clerk
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO hk_minibar_postings (site_id, room_id, item_id, qty, price_fen, amount_fen, business_date, posted_at, posted_by, replenished_at, replenished_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, site.ID, r.id, items[code], qty, price, price*int64(qty), today, now, nilIfZero(att), rep, repBy)
+		return err
+	}
+	if len(occupied) >= 6 {
+		for i, p := range []struct {
+			code string
+			qty  int
+			rep  bool
+		}{{"COKE", 2, true}, {"BEER", 1, true}, {"WATER", 2, false}, {"NUTS", 1, false}, {"WINE", 1, false}, {"CHIPS", 1, false}} {
+			if err := post(occupied[i], p.code, p.qty, p.rep); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_laundry (site_id, room_id, bag_no, pieces, note, picked_at, picked_by) VALUES (?, ?, 'L-0815', 4, '衬衫需熨烫', ?, ?)`,
+			site.ID, occupied[1].id, now, nilIfZero(att)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_lent_items (site_id, room_id, item, qty, note, lent_at, lent_by) VALUES (?, ?, '熨斗', 1, '', ?, ?)`,
+			site.ID, occupied[2].id, now, nilIfZero(clerk)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_lost_found (site_id, room_id, place, description, valuable, storage, finder_id, found_at) VALUES (?, ?, ?, '手机充电器（白色）', FALSE, '管家部办公室 A 柜', ?, ?)`,
+			site.ID, occupied[3].id, occupied[3].number, nilIfZero(att), now); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO hk_lost_found (site_id, place, description, valuable, storage, finder_id, found_at) VALUES (?, '大堂吧', '黑色雨伞', FALSE, '管家部办公室 B 柜', ?, ?)`,
+		site.ID, nilIfZero(clerk), now-int64(100*24*time.Hour/time.Millisecond)); err != nil {
+		return err
+	}
+	for i := 1; i <= 16; i++ {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_keys (site_id, kind, code, label, created_at) VALUES (?, 'key', ?, ?, ?)`,
+			site.ID, fmt.Sprint(i), fmt.Sprintf("%d 楼", (i+1)/2), now); err != nil {
+			return err
+		}
+	}
+	for i := 1; i <= 8; i++ {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_keys (site_id, kind, code, label, created_at) VALUES (?, 'pager', ?, '', ?)`, site.ID, fmt.Sprintf("P%d", i), now); err != nil {
+			return err
+		}
+	}
+	if att != 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_key_loans (site_id, key_id, staff_id, work_date, shift, issued_at, issued_by)
+			SELECT site_id, id, ?, ?, 'day', ?, ? FROM hk_keys WHERE site_id = ? AND ((kind = 'key' AND code IN ('1', '2')) OR (kind = 'pager' AND code = 'P1'))`,
+			att, today, now, nilIfZero(clerk), site.ID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO hk_handover (site_id, shift, body, written_by, written_at) VALUES (?, 'night', ?, ?, ?)`,
+		site.ID, "612 空调不制冷已报工程部，预计后天修好；815 更换地毯，暂停使用。\n大堂吧拾到黑色雨伞一把，已存 B 柜。", nilIfZero(clerk), now-int64(8*time.Hour/time.Millisecond)); err != nil {
+		return err
+	}
+	for _, g := range [][2]string{{"会员 8812 王先生", "喜欢高楼层、无烟房，枕头要荞麦枕"}, {"会员 3305 陈女士", "对花粉过敏，房内不放鲜花"}} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_guest_notes (site_id, guest_ref, note, written_by, written_at) VALUES (?, ?, ?, ?, ?)`,
+			site.ID, g[0], g[1], nilIfZero(clerk), now); err != nil {
+			return err
+		}
+	}
+	for _, item := range []string{"keys_collect", "read_handover", "reconcile_status"} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hk_shift_checks (site_id, work_date, shift, item, done_by, done_at) VALUES (?, ?, 'early', ?, ?, ?)`,
+			site.ID, today, item, nilIfZero(clerk), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nilIfZero(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // demoMix sets a room's night and current state from its spread h.

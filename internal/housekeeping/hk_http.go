@@ -84,7 +84,9 @@ func (h *HTTP) Routes() []web.Route {
 		{Method: "POST", Path: "/api/v1/hk/tasks/{id}/outcome", Perm: auth.PermHKView, Handler: h.apiOutcome,
 			Doc: &web.Doc{Summary: "Record what a call or check found", Tag: "housekeeping", Body: DNDOutcomeInput{}, Resp: DNDTask{}}},
 	}
-	return append(api, h.pageRoutes()...)
+	api = append(api, h.ledgerAPIRoutes()...)
+	api = append(api, h.pageRoutes()...)
+	return append(api, h.ledgerPageRoutes()...)
 }
 
 func (h *HTTP) apiSites(c *web.Ctx) error {

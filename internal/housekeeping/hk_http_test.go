@@ -130,10 +130,11 @@ func TestPages(t *testing.T) {
 	var work int64
 	_ = e.DB.Q(t.Context()).QueryRowContext(t.Context(), `SELECT MIN(id) FROM hk_work WHERE attendant_id IS NOT NULL`).Scan(&work)
 	pages := map[string][]string{
-		"attendant":                 {"/hk/my", "/hk/board", fmt.Sprintf("/hk/work/%d", work), fmt.Sprintf("/hk/rooms/%d", room), "/hk/sheets"},
-		"clerk":                     {"/hk/board", "/hk/tasks", "/hk/front-office", fmt.Sprintf("/hk/rooms/%d", room)},
+		"attendant": {"/hk/my", "/hk/board", fmt.Sprintf("/hk/work/%d", work), fmt.Sprintf("/hk/rooms/%d", room), "/hk/sheets"},
+		"clerk": {"/hk/board", "/hk/tasks", "/hk/front-office", fmt.Sprintf("/hk/rooms/%d", room), "/hk/desk", "/hk/desk?shift=night",
+			"/hk/minibar", "/hk/laundry", "/hk/lost-found", "/hk/keys", "/hk/lent", "/hk/handover", "/hk/guests", "/hk/guests?q=会员"},
 		housekeeping.DemoSupervisor: {"/hk/board", "/hk/assign", "/hk/sheets", "/hk/tasks", fmt.Sprintf("/hk/rooms/%d", room), "/hk/board?minute=60"},
-		"manager":                   {"/hk/board", "/hk/assign"},
+		"manager":                   {"/hk/board", "/hk/assign", "/hk/reports", "/hk/minibar", "/hk/reports?from=2020-01-01&to=2020-01-31"},
 	}
 	for user, paths := range pages {
 		tok := e.Login(user)

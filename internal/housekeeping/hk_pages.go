@@ -79,6 +79,8 @@ func Nav() []web.NavItem {
 		{Key: "nav.hk_my", Href: "/hk/my", Perm: auth.PermHKClean},
 		{Key: "nav.hk_assign", Href: "/hk/assign", Perm: auth.PermHKInspect},
 		{Key: "nav.hk_tasks", Href: "/hk/tasks", Perm: auth.PermHKDesk},
+		{Key: "nav.hk_desk", Href: "/hk/desk", Perm: auth.PermHKDesk},
+		{Key: "nav.hk_reports", Href: "/hk/reports", Perm: auth.PermHKInspect},
 	}
 }
 
@@ -551,6 +553,7 @@ func (h *HTTP) myPage(c *web.Ctx) error {
 }
 
 type workData struct {
+	Minibar  []MinibarItem
 	Work     *WorkItem
 	Room     *Room
 	Type     *RoomType
@@ -574,7 +577,17 @@ func (h *HTTP) workData(c *web.Ctx, id int64) (*workData, error) {
 	if r, err = h.S.Room(ctx, r.ID); err != nil {
 		return nil, err
 	}
-	return &workData{Work: w, Room: r, Type: t, Steps: t.Checklist, Checked: w.Steps, BedStyle: t.BedStyle,
+	items, err := h.S.MinibarItems(ctx, r.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	var active []MinibarItem
+	for _, m := range items {
+		if m.Active {
+			active = append(active, m)
+		}
+	}
+	return &workData{Work: w, Room: r, Type: t, Steps: t.Checklist, Checked: w.Steps, BedStyle: t.BedStyle, Minibar: active,
 		Mine: w.AttendantID != nil && *w.AttendantID == c.P.StaffID, Flash: flashKey(c.Query("done"))}, nil
 }
 
@@ -1013,7 +1026,8 @@ func (h *HTTP) frontOfficeForm(c *web.Ctx) error {
 // flashKey keeps only the confirmations the pages know.
 func flashKey(s string) string {
 	switch s {
-	case "bulk", "status", "inspected", "damage", "started", "finished", "skipped", "generated", "assigned", "outcome":
+	case "bulk", "status", "inspected", "damage", "started", "finished", "skipped", "generated", "assigned", "outcome",
+		"minibar", "laundry", "found", "saved", "replenished":
 		return "hk.flash." + s
 	}
 	return ""
