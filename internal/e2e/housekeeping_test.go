@@ -112,3 +112,44 @@ func TestHousekeepingAttendantCleansRoom(t *testing.T) {
 		phoneBoard.Screenshot("hk-board")
 	})
 }
+
+// The clerk's and the supervisor's housekeeping pages fit a phone and a
+// desktop, in Chinese, and are saved as screenshots.
+func TestHousekeepingScreens(t *testing.T) {
+	b := e2e.Start(t)
+	keys := i18n.MustLoad().Keys(i18n.Default)
+	env := apptest.Start(t, dbtest.Open(t, db.SQLite))
+	pages := []struct{ user, name, path string }{
+		{"clerk", "hk-desk", "/hk/desk"}, {"clerk", "hk-tasks", "/hk/tasks"}, {"clerk", "hk-minibar", "/hk/minibar"},
+		{"clerk", "hk-keys", "/hk/keys"}, {"clerk", "hk-lost-found", "/hk/lost-found"}, {"clerk", "hk-laundry", "/hk/laundry"},
+		{"clerk", "hk-lent", "/hk/lent"}, {"clerk", "hk-handover", "/hk/handover"}, {"clerk", "hk-guests", "/hk/guests"},
+		{"clerk", "hk-front-office", "/hk/front-office"},
+		{"hk_supervisor", "hk-assign", "/hk/assign"}, {"hk_supervisor", "hk-reports", "/hk/reports"}, {"hk_supervisor", "hk-sheets", "/hk/sheets"},
+	}
+	for _, vp := range []e2e.Viewport{e2e.Desktop, e2e.Phone} {
+		t.Run(vp.Name, func(t *testing.T) {
+			t.Parallel()
+			byUser := map[string]*e2e.Page{}
+			for _, pg := range pages {
+				p := byUser[pg.user]
+				if p == nil {
+					p = b.NewPage(t, env.URL, vp)
+					p.LoginAs(pg.user)
+					byUser[pg.user] = p
+				}
+				p.GoOK(pg.path)
+				p.WaitVisible("h1")
+				p.Screenshot(pg.name)
+				p.AssertNoHorizontalScroll()
+				if k := p.UntranslatedKeys(keys); len(k) > 0 {
+					t.Errorf("%s: untranslated keys %v", pg.name, k)
+				}
+				if vp.Mobile && pg.name != "hk-assign" && pg.name != "hk-sheets" {
+					if small := p.SmallTapTargets(44); len(small) > 0 {
+						t.Errorf("%s: %d controls smaller than 44px: %v", pg.name, len(small), small)
+					}
+				}
+			}
+		})
+	}
+}
