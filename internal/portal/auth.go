@@ -206,21 +206,35 @@ func (s *Service) Verify(ctx context.Context, in VerifyRequest) (*Session, error
 		phone = p
 	}
 	now := s.Now()
-	if err := s.consume(ctx, phone, purposeLogin, in.Code, now); err != nil {
-		return nil, err
-	}
 	known, err := s.known(ctx, phone)
 	if err != nil {
 		return nil, err
 	}
 	if !known {
+		// The code still counts (a wrong one towards the lock), and the
+		// answer is the same as for a wrong code.
+		if err := s.consume(ctx, phone, purposeLogin, in.Code, now, nil); err != nil {
+			return nil, err
+		}
 		return nil, errs.New(errs.EUnauthorized, "error.portal.wrong_code")
 	}
-	return s.newSession(ctx, phone, in.Kiosk, now)
+	// The code is used up and the session begins in one transaction (one
+	// commit a sign-in); the sealing and the reads happen before it, so the
+	// writer holds its lock for three statements.
+	sess, insert, err := s.prepareSession(phone, in.Kiosk, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.consume(ctx, phone, purposeLogin, in.Code, now, insert); err != nil {
+		return nil, err
+	}
+	return sess, nil
 }
 
-// consume checks a code and uses it up, counting failures.
-func (s *Service) consume(ctx context.Context, phone, purpose, code string, now time.Time) error {
+// consume checks a code and uses it up, counting failures. then, when not
+// nil, runs in the same transaction after the code was accepted; its error
+// rolls the whole back.
+func (s *Service) consume(ctx context.Context, phone, purpose, code string, now time.Time, then func(ctx context.Context) error) error {
 	idx := s.phoneIndexes(phone)[0]
 	if until, err := s.lockedUntil(ctx, idx, now); err != nil {
 		return err
@@ -235,8 +249,13 @@ func (s *Service) consume(ctx context.Context, phone, purpose, code string, now 
 			return fmt.Errorf("portal: use code: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			_, err := tx.ExecContext(ctx, `DELETE FROM portal_locks WHERE phone_idx = ?`, idx)
-			return err
+			if _, err := tx.ExecContext(ctx, `DELETE FROM portal_locks WHERE phone_idx = ?`, idx); err != nil {
+				return err
+			}
+			if then != nil {
+				return then(ctx)
+			}
+			return nil
 		}
 		var failures int
 		if err := tx.QueryRowContext(ctx, `INSERT INTO portal_locks (phone_idx, failures, updated_at) VALUES (?, 1, ?)
@@ -263,25 +282,29 @@ func (s *Service) consume(ctx context.Context, phone, purpose, code string, now 
 	return failed
 }
 
-func (s *Service) newSession(ctx context.Context, phone string, kiosk bool, now time.Time) (*Session, error) {
+// prepareSession makes a session's token and sealed phone, and returns
+// the statement that stores it, for the caller's transaction.
+func (s *Service) prepareSession(phone string, kiosk bool, now time.Time) (*Session, func(ctx context.Context) error, error) {
 	enc, err := s.vault.Seal("portal.phone", phone)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ttl := s.cfg.SessionTTL
 	if kiosk {
 		ttl = s.cfg.KioskTTL
 	}
 	sess := &Session{Token: "gjp_" + auth.RandomToken(32), CSRF: auth.RandomToken(24), ExpiresAt: now.Add(ttl)}
-	err = s.db.WithTxAt(ctx, now, func(ctx context.Context, tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id_hash, phone_idx, phone_enc, csrf, kiosk, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			hashToken(sess.Token), s.phoneIndexes(phone)[0], enc, sess.CSRF, kiosk, db.Ms(now), db.Ms(now), db.Ms(sess.ExpiresAt))
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("portal: session: %w", err)
+	idx := s.phoneIndexes(phone)[0]
+	insert := func(ctx context.Context) error {
+		return s.db.WithTxAt(ctx, now, func(ctx context.Context, tx *db.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id_hash, phone_idx, phone_enc, csrf, kiosk, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				hashToken(sess.Token), idx, enc, sess.CSRF, kiosk, db.Ms(now), db.Ms(now), db.Ms(sess.ExpiresAt)); err != nil {
+				return fmt.Errorf("portal: session: %w", err)
+			}
+			return nil
+		})
 	}
-	return sess, nil
+	return sess, insert, nil
 }
 
 func hashToken(t string) string {

@@ -161,7 +161,7 @@ func (s *Service) SubmitVerification(ctx context.Context, in VerificationInput, 
 		return nil, errs.New(errs.EConflict, "error.portal.verification_pending")
 	}
 	now := s.Now()
-	if err := s.consume(ctx, in.Phone, purposeVerify, in.Code, now); err != nil {
+	if err := s.consume(ctx, in.Phone, purposeVerify, in.Code, now, nil); err != nil {
 		return nil, err
 	}
 	key, err := store.Put(ctx, proof)
