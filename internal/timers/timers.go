@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,12 +50,17 @@ type Config struct {
 	Backstop  time.Duration // River fires a timer this long after its instant if nothing else did
 	Batch     int           // timers read per poll
 	Workers   int           // timers fired at once
+	// FireBatch caps how many timers that are due together one transaction
+	// fires. Timers due one at a time fire one to a transaction; when they
+	// come due faster than they fire, a worker takes all that wait, up to
+	// this many, and commits them together.
+	FireBatch int
 }
 
 // DefaultConfig fires within a few milliseconds of the instant while the
 // process runs, and within Backstop plus River's 5-second step otherwise.
 func DefaultConfig() Config {
-	return Config{Poll: 500 * time.Millisecond, Lookahead: 3 * time.Second, Backstop: 3 * time.Second, Batch: 5000, Workers: 4}
+	return Config{Poll: 500 * time.Millisecond, Lookahead: 3 * time.Second, Backstop: 3 * time.Second, Batch: 5000, Workers: 4, FireBatch: 64}
 }
 
 // Service schedules and fires timers.
@@ -79,6 +85,9 @@ type Service struct {
 func New(d *db.DB, q *jobs.Queue, log *slog.Logger, cfg Config) *Service {
 	if cfg.Poll == 0 {
 		cfg = DefaultConfig()
+	}
+	if cfg.FireBatch <= 0 {
+		cfg.FireBatch = 1
 	}
 	s := &Service{db: d, q: q, log: log, cfg: cfg, handlers: map[string]Handler{}, queued: map[int64]bool{}, backoff: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), Now: func() time.Time { return time.Now().UTC() }}
@@ -164,39 +173,93 @@ func (s *Service) CancelSubject(ctx context.Context, kind, subject string) error
 func (s *Service) Fire(ctx context.Context, id int64) (bool, error) {
 	fired := false
 	err := s.db.WithTxAt(ctx, s.Now(), func(ctx context.Context, tx *db.Tx) error {
-		var t Timer
-		var due int64
-		var payload string
-		err := tx.QueryRowContext(ctx, `UPDATE timers SET state = 'fired', fired_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'
-			RETURNING kind, subject, due_at, payload`, db.Ms(tx.Now), id).Scan(&t.Kind, &t.Subject, &due, &payload)
-		if db.IsNoRows(err) {
-			return nil // fired elsewhere, or cancelled
-		}
-		if err != nil {
-			return fmt.Errorf("timers: claim %d: %w", id, err)
-		}
-		t.ID, t.DueAt = id, db.Time(due)
-		if payload != "" {
-			t.Payload = json.RawMessage(payload)
-		}
-		s.mu.Lock()
-		h := s.handlers[t.Kind]
-		s.mu.Unlock()
-		if h == nil {
-			return fmt.Errorf("timers: no handler for kind %q", t.Kind)
-		}
-		if err := h(ctx, t); err != nil {
-			return fmt.Errorf("timers: %s %s: %w", t.Kind, t.Subject, err)
-		}
-		fired = true
-		return nil
+		var err error
+		fired, err = s.fireIn(ctx, tx, id)
+		return err
 	})
+	if err != nil {
+		fired = false
+	}
 	if fired {
 		s.mu.Lock()
 		s.fired++
 		s.mu.Unlock()
 	}
 	return fired, err
+}
+
+// fireAll fires several due timers in one transaction: one commit for all
+// instead of one each, which is what lets the scheduler catch up when
+// timers fall due faster than single commits go. Each timer still fires
+// with its handler's changes or not at all. When a handler fails, the whole
+// transaction rolls back and each timer is fired alone, so the failing one
+// neither holds the others back nor loses its retry; the ids that failed
+// alone are returned with their errors.
+func (s *Service) fireAll(ctx context.Context, ids []int64) map[int64]error {
+	if len(ids) > 1 {
+		// In id order, so that two schedulers claiming overlapping
+		// batches wait for each other instead of deadlocking.
+		slices.Sort(ids)
+		fired := 0
+		err := s.db.WithTxAt(ctx, s.Now(), func(ctx context.Context, tx *db.Tx) error {
+			for _, id := range ids {
+				ok, err := s.fireIn(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				if ok {
+					fired++
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			s.mu.Lock()
+			s.fired += int64(fired)
+			s.mu.Unlock()
+			return nil
+		}
+	}
+	var failed map[int64]error
+	for _, id := range ids {
+		if _, err := s.Fire(ctx, id); err != nil {
+			if failed == nil {
+				failed = map[int64]error{}
+			}
+			failed[id] = err
+		}
+	}
+	return failed
+}
+
+// fireIn claims a pending timer and runs its handler in tx; it reports
+// whether the timer was still pending.
+func (s *Service) fireIn(ctx context.Context, tx *db.Tx, id int64) (bool, error) {
+	var t Timer
+	var due int64
+	var payload string
+	err := tx.QueryRowContext(ctx, `UPDATE timers SET state = 'fired', fired_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'
+		RETURNING kind, subject, due_at, payload`, db.Ms(tx.Now), id).Scan(&t.Kind, &t.Subject, &due, &payload)
+	if db.IsNoRows(err) {
+		return false, nil // fired elsewhere, or cancelled
+	}
+	if err != nil {
+		return false, fmt.Errorf("timers: claim %d: %w", id, err)
+	}
+	t.ID, t.DueAt = id, db.Time(due)
+	if payload != "" {
+		t.Payload = json.RawMessage(payload)
+	}
+	s.mu.Lock()
+	h := s.handlers[t.Kind]
+	s.mu.Unlock()
+	if h == nil {
+		return false, fmt.Errorf("timers: no handler for kind %q", t.Kind)
+	}
+	if err := h(ctx, t); err != nil {
+		return false, fmt.Errorf("timers: %s %s: %w", t.Kind, t.Subject, err)
+	}
+	return true, nil
 }
 
 // FiredCount returns how many timers this process fired.
@@ -226,21 +289,23 @@ func (s *Service) offer(id int64, at time.Time) {
 
 // Run fires timers until ctx ends. Every instance may run it.
 func (s *Service) Run(ctx context.Context) {
-	work := make(chan int64)
+	work := make(chan []int64)
 	var wg sync.WaitGroup
 	for i := 0; i < s.cfg.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for id := range work {
-				_, err := s.Fire(context.WithoutCancel(ctx), id)
+			for ids := range work {
+				failed := s.fireAll(context.WithoutCancel(ctx), ids)
 				s.mu.Lock()
-				delete(s.queued, id)
-				if err != nil {
-					s.backoff[id] = s.Now().Add(30 * time.Second)
+				for _, id := range ids {
+					delete(s.queued, id)
+					if failed[id] != nil {
+						s.backoff[id] = s.Now().Add(30 * time.Second)
+					}
 				}
 				s.mu.Unlock()
-				if err != nil {
+				for id, err := range failed {
 					s.log.Warn("timer failed; it will be retried", "timer", id, "err", err)
 				}
 			}
@@ -265,15 +330,17 @@ func (s *Service) Run(ctx context.Context) {
 			due = append(due, top.id)
 		}
 		s.mu.Unlock()
-		for _, id := range due {
-			select {
-			case work <- id:
-			case <-ctx.Done():
-				return
-			}
-		}
 		if len(due) > 0 {
-			continue
+			for len(due) > 0 {
+				n := min(len(due), s.cfg.FireBatch)
+				select {
+				case work <- due[:n]:
+				case <-ctx.Done():
+					return
+				}
+				due = due[n:]
+			}
+			continue // more may have fallen due meanwhile
 		}
 		t := time.NewTimer(next)
 		select {

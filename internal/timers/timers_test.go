@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,6 +183,68 @@ func TestTwoInstancesFireEachTimerOnce(t *testing.T) {
 			if !ok || v.(*atomic.Int32).Load() != 1 {
 				t.Fatalf("timer %d fired %v times", id, v)
 			}
+		}
+	})
+}
+
+// Timers due together fire together, a batch to a transaction; a failing
+// handler rolls its batch back, the others then fire alone and it stays
+// pending for its retry.
+func TestDueTogetherFireInBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d)
+		var mu sync.Mutex
+		txs := map[*db.Tx]int{} // transaction → timers it fired
+		s.Handle("batch", func(ctx context.Context, tm timers.Timer) error {
+			if _, err := db.TxOrFail(ctx).ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, '', 0)`, "batch:"+tm.Subject); err != nil {
+				return err
+			}
+			if tm.Subject == "bad" {
+				return errors.New("always fails")
+			}
+			mu.Lock()
+			txs[db.TxFrom(ctx)]++
+			mu.Unlock()
+			return nil
+		})
+		const n = 150
+		at := time.Now().Add(-time.Second) // all overdue: due together
+		var bad int64
+		for i := 0; i < n; i++ {
+			subject := strconv.Itoa(i)
+			if i == 70 {
+				subject = "bad"
+			}
+			id := schedule(t, d, s, "batch", subject, at)
+			if subject == "bad" {
+				bad = id
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) && s.FiredCount() < n-1 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if got := s.FiredCount(); got != n-1 {
+			t.Fatalf("fired %d of %d", got, n-1)
+		}
+		if st := state(t, d, bad); st != "pending" {
+			t.Fatalf("the failing timer is %s", st)
+		}
+		var effects, once int
+		_ = d.Q(ctx).QueryRowContext(context.Background(), `SELECT COUNT(*) FROM settings WHERE key LIKE 'batch:%'`).Scan(&effects)
+		_ = d.Q(ctx).QueryRowContext(context.Background(), `SELECT COUNT(*) FROM timers WHERE kind = 'batch' AND state = 'fired' AND attempts = 1`).Scan(&once)
+		if effects != n-1 || once != n-1 {
+			t.Fatalf("%d handler effects and %d timers fired once, want %d", effects, once, n-1)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(txs) >= n-1 {
+			t.Fatalf("%d transactions for %d timers due together: no batching", len(txs), n-1)
 		}
 	})
 }
