@@ -656,83 +656,149 @@ func BenchmarkListTasks1M(b *testing.B) {
 	}
 }
 
-// BenchmarkTimerLag writes 100,000 pending timers due over the next
-// minute (1,667 a second) and lets the in-process scheduler fire them, each
-// in its own transaction (River's workers do not run: no backstop), then
-// reports how late each fired: fired_at − due_at. One op is the whole run.
+// timerCatchBPMN waits on a timer until the instant in its variable "at".
+const timerCatchBPMN = `<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+<process id="bench_timer" isExecutable="true">
+  <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>
+  <intermediateCatchEvent id="wait"><timerEventDefinition><timeDate>${at}</timeDate></timerEventDefinition></intermediateCatchEvent>
+  <sequenceFlow id="f2" sourceRef="wait" targetRef="e"/><endEvent id="e"/>
+</process></definitions>`
+
+// BenchmarkTimerLag makes 100,000 timers pending, due over the next minute
+// (1,667 a second), and lets the in-process scheduler fire them, each in
+// its own transaction (River's workers do not run: no backstop); it
+// reports how late each fired: fired_at − due_at. "noop" timers have a
+// handler that does nothing: the scheduler alone. "process" timers are
+// timer catch events of 100,000 waiting instances: each firing is an
+// engine step that ends its instance. One op is the whole run.
 func BenchmarkTimerLag(b *testing.B) {
 	const count, spread, lead = 100_000, 60 * time.Second, 10 * time.Second
+	// dueAt spreads the timers evenly over the spread, in shuffled order.
+	dueAt := func(start time.Time, k int) time.Time {
+		return start.Add(time.Duration(int64(spread) * int64(k*7919%count) / count))
+	}
 	for _, target := range benchTargets() {
 		if target.name == "sqlite-full" {
 			continue
 		}
-		b.Run(target.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				ctx := context.Background()
-				d := target.open(b)
-				s, err := newEngineStack(d, false)
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.timers.Handle("bench.noop", func(context.Context, timers.Timer) error { return nil })
-				// The timers are written straight into their table, as if
-				// scheduled long ago (setup only: Schedule also queues a
-				// River backstop job per timer, which does not run here).
-				began := time.Now()
-				start := began.Add(lead)
-				const perTx = 10_000
-				for from := 0; from < count; from += perTx {
-					err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-						const cols = 5
-						for k0 := from; k0 < from+perTx; k0 += 2000 {
-							args := make([]any, 0, 2000*cols)
-							for k := k0; k < k0+2000; k++ {
-								at := start.Add(time.Duration(int64(spread) * int64(k*7919%count) / count))
-								args = append(args, "bench.noop", strconv.Itoa(k), db.Ms(at), "", db.Ms(tx.Now))
-							}
-							q := `INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES ` +
-								strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", 2000), ", ")
-							if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
+		for _, kind := range []string{"noop", "process"} {
+			b.Run(target.name+"/"+kind, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					ctx := context.Background()
+					d := target.open(b)
+					s, err := newEngineStack(d, false)
 					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				if time.Now().After(start) {
-					b.Fatalf("writing the timers took %v, longer than the lead", time.Since(began))
-				}
-				runCtx, stop := context.WithCancel(ctx)
-				done := make(chan struct{})
-				go func() { s.timers.Run(runCtx); close(done) }()
-				deadline := start.Add(spread + 60*time.Second)
-				for {
-					var pending int
-					if err := d.R.QueryRowContext(ctx, d.Rebind(`SELECT COUNT(*) FROM timers WHERE state = 'pending'`)).Scan(&pending); err != nil {
+					began := time.Now()
+					var start time.Time
+					if kind == "noop" {
+						start = began.Add(lead)
+						seedNoopTimers(b, d, s, count, func(k int) time.Time { return dueAt(start, k) })
+					} else {
+						start = seedProcessTimers(b, d, s, count, lead, dueAt)
+					}
+					if time.Now().After(start) {
+						b.Fatalf("making the timers took %v, longer than the lead", time.Since(began))
+					}
+					b.Logf("%d timers pending after %v", count, time.Since(began).Round(time.Millisecond))
+					runCtx, stop := context.WithCancel(ctx)
+					done := make(chan struct{})
+					go func() { s.timers.Run(runCtx); close(done) }()
+					deadline := start.Add(spread + 5*time.Minute)
+					for {
+						var pending int
+						if err := d.R.QueryRowContext(ctx, d.Rebind(`SELECT COUNT(*) FROM timers WHERE state = 'pending'`)).Scan(&pending); err != nil {
+							b.Fatal(err)
+						}
+						if pending == 0 {
+							break
+						}
+						if time.Now().After(deadline) {
+							b.Fatalf("%d timers still pending five minutes after the last was due", pending)
+						}
+						time.Sleep(250 * time.Millisecond)
+					}
+					stop()
+					<-done
+					lags, err := column(ctx, d, `SELECT fired_at - due_at FROM timers ORDER BY fired_at - due_at`)
+					if err != nil {
 						b.Fatal(err)
 					}
-					if pending == 0 {
-						break
+					if len(lags) != count {
+						b.Fatalf("%d timers, want %d", len(lags), count)
 					}
-					if time.Now().After(deadline) {
-						b.Fatalf("%d timers still pending a minute after the last was due", pending)
-					}
-					time.Sleep(250 * time.Millisecond)
+					ms := func(q float64) float64 { return float64(atoi(b, lags[int(q*float64(len(lags)-1))])) }
+					b.ReportMetric(ms(0.5), "p50-lag-ms")
+					b.ReportMetric(ms(0.99), "p99-lag-ms")
+					b.ReportMetric(ms(1), "max-lag-ms")
 				}
-				stop()
-				<-done
-				lags, err := column(ctx, d, `SELECT fired_at - due_at FROM timers ORDER BY fired_at - due_at`)
-				if err != nil {
-					b.Fatal(err)
-				}
-				ms := func(q float64) float64 { return float64(atoi(b, lags[int(q*float64(len(lags)-1))])) }
-				b.ReportMetric(ms(0.5), "p50-lag-ms")
-				b.ReportMetric(ms(0.99), "p99-lag-ms")
-				b.ReportMetric(ms(1), "max-lag-ms")
-			}
-		})
+			})
+		}
 	}
+}
+
+// seedNoopTimers writes the timers straight into their table, as if
+// scheduled long ago (setup only: Schedule also queues a River backstop
+// job per timer, which does not run here).
+func seedNoopTimers(b *testing.B, d *db.DB, s *engineStack, count int, due func(k int) time.Time) {
+	ctx := context.Background()
+	s.timers.Handle("bench.noop", func(context.Context, timers.Timer) error { return nil })
+	const perTx, perInsert, cols = 10_000, 2000, 5
+	for from := 0; from < count; from += perTx {
+		err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			for k0 := from; k0 < from+perTx; k0 += perInsert {
+				args := make([]any, 0, perInsert*cols)
+				for k := k0; k < k0+perInsert; k++ {
+					args = append(args, "bench.noop", strconv.Itoa(k), db.Ms(due(k)), "", db.Ms(tx.Now))
+				}
+				q := `INSERT INTO timers (kind, subject, due_at, payload, created_at) VALUES ` +
+					strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", perInsert), ", ")
+				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// seedProcessTimers starts the instances through the engine, 5,000 to a
+// transaction, each waiting on a timer an hour out; starting them takes
+// longer than the lead, so their timer rows are then moved to fall due
+// from lead on (the machine states keep the hour: firing does not read it).
+// It returns when the first is due.
+func seedProcessTimers(b *testing.B, d *db.DB, s *engineStack, count int, lead time.Duration, dueAt func(time.Time, int) time.Time) time.Time {
+	ctx := context.Background()
+	if _, err := s.flow.DeploySystem(ctx, []byte(timerCatchBPMN)); err != nil {
+		b.Fatal(err)
+	}
+	far := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	const perTx = 5000
+	for from := 0; from < count; from += perTx {
+		err := d.WithTx(ctx, func(ctx context.Context, _ *db.Tx) error {
+			for k := from; k < from+perTx; k++ {
+				at := dueAt(far, k).UTC().Format("2006-01-02T15:04:05.000Z")
+				if _, err := s.flow.StartSystem(ctx, flow.StartInput{DefinitionKey: "bench_timer", Variables: map[string]any{"at": at}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now().Add(lead).Truncate(time.Millisecond)
+	err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE timers SET due_at = due_at - ? WHERE state = 'pending'`, db.Ms(far)-db.Ms(start))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return start
 }
