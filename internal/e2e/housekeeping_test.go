@@ -125,6 +125,7 @@ func TestHousekeepingScreens(t *testing.T) {
 		{"clerk", "hk-lent", "/hk/lent"}, {"clerk", "hk-handover", "/hk/handover"}, {"clerk", "hk-guests", "/hk/guests"},
 		{"clerk", "hk-front-office", "/hk/front-office"},
 		{"hk_supervisor", "hk-assign", "/hk/assign"}, {"hk_supervisor", "hk-reports", "/hk/reports"}, {"hk_supervisor", "hk-sheets", "/hk/sheets"},
+		{"manager", "hk-setup", "/hk/setup"},
 	}
 	for _, vp := range []e2e.Viewport{e2e.Desktop, e2e.Phone} {
 		t.Run(vp.Name, func(t *testing.T) {

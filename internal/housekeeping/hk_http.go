@@ -86,6 +86,7 @@ func (h *HTTP) Routes() []web.Route {
 	}
 	api = append(api, h.ledgerAPIRoutes()...)
 	api = append(api, h.pageRoutes()...)
+	api = append(api, h.setupRoutes()...)
 	return append(api, h.ledgerPageRoutes()...)
 }
 

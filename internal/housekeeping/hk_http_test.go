@@ -134,7 +134,7 @@ func TestPages(t *testing.T) {
 		"clerk": {"/hk/board", "/hk/tasks", "/hk/front-office", fmt.Sprintf("/hk/rooms/%d", room), "/hk/desk", "/hk/desk?shift=night",
 			"/hk/minibar", "/hk/laundry", "/hk/lost-found", "/hk/keys", "/hk/lent", "/hk/handover", "/hk/guests", "/hk/guests?q=会员"},
 		housekeeping.DemoSupervisor: {"/hk/board", "/hk/assign", "/hk/sheets", "/hk/tasks", fmt.Sprintf("/hk/rooms/%d", room), "/hk/board?minute=60"},
-		"manager":                   {"/hk/board", "/hk/assign", "/hk/reports", "/hk/minibar", "/hk/reports?from=2020-01-01&to=2020-01-31"},
+		"manager":                   {"/hk/board", "/hk/assign", "/hk/reports", "/hk/minibar", "/hk/reports?from=2020-01-01&to=2020-01-31", "/hk/setup"},
 	}
 	for user, paths := range pages {
 		tok := e.Login(user)

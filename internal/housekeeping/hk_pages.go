@@ -81,6 +81,7 @@ func Nav() []web.NavItem {
 		{Key: "nav.hk_tasks", Href: "/hk/tasks", Perm: auth.PermHKDesk},
 		{Key: "nav.hk_desk", Href: "/hk/desk", Perm: auth.PermHKDesk},
 		{Key: "nav.hk_reports", Href: "/hk/reports", Perm: auth.PermHKInspect},
+		{Key: "nav.hk_setup", Href: "/hk/setup", Perm: auth.PermHKManage, Group: "nav.group.admin"},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/guanjia/guanjia/internal/auth"
@@ -194,6 +195,69 @@ func (s *Service) CreateRooms(ctx context.Context, in RoomsInput) (*RoomsCreated
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// SetChecklist replaces a room type's checklist (nil or empty: back to the
+// standard steps of seed article 1); hk.manage on the site.
+func (s *Service) SetChecklist(ctx context.Context, typeID int64, steps []ChecklistStep) error {
+	var v errs.Validation
+	if len(steps) > 60 {
+		v.Add("checklist", "error.field.too_long")
+	}
+	seen := map[string]bool{}
+	for _, st := range steps {
+		v.MaxLen("checklist", st.Text, 200)
+		v.Check(st.ID != "" && len(st.ID) <= 40 && !seen[st.ID], "checklist", "error.hk.bad_step")
+		seen[st.ID] = true
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	t, err := s.roomType(ctx, typeID)
+	if err != nil {
+		return err
+	}
+	site, err := s.site(ctx, t.SiteID, auth.PermHKManage)
+	if err != nil {
+		return errs.NotFound("error.hk.type_not_found")
+	}
+	text := ""
+	if len(steps) > 0 {
+		b, _ := json.Marshal(steps)
+		text = string(b)
+	}
+	return s.tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE hk_room_types SET checklist = ?, updated_at = ? WHERE id = ?`, text, db.Ms(tx.Now), typeID); err != nil {
+			return fmt.Errorf("housekeeping: checklist: %w", err)
+		}
+		return s.record(ctx, "update", "hk_room_type", typeID, site.Path, map[string]any{"checklist": steps})
+	})
+}
+
+// ExpandNumbers reads room numbers as a person types them: "801-815, 820".
+// A range keeps the width of its first number ("0801-0803"). EInvalid on
+// anything else, or more than 500 rooms.
+func ExpandNumbers(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ' ' || r == '\n' }) {
+		from, to, isRange := strings.Cut(part, "-")
+		if !isRange {
+			out = append(out, part)
+			continue
+		}
+		a, err1 := strconv.Atoi(from)
+		b, err2 := strconv.Atoi(to)
+		if err1 != nil || err2 != nil || b < a || b-a > 500 {
+			return nil, errs.Invalid("numbers", "error.hk.bad_numbers")
+		}
+		for n := a; n <= b; n++ {
+			out = append(out, fmt.Sprintf("%0*d", len(from), n))
+		}
+	}
+	if len(out) == 0 || len(out) > 500 {
+		return nil, errs.Invalid("numbers", "error.hk.bad_numbers")
 	}
 	return out, nil
 }
