@@ -50,6 +50,10 @@ func TestAttendantFlow(t *testing.T) {
 		if day.Unassigned != 2 || len(day.Attendants) != 1 || day.Attendants[0].Rooms != 5 {
 			t.Fatalf("assigned: %+v", day)
 		}
+		site, _ := h.s.loadSite(context.Background(), h.site)
+		if ros, _ := h.s.Attendants(context.Background(), site, day.Date); len(ros) != 1 || ros[0].ID != attID {
+			t.Fatalf("the day shift's roster: %+v", ros)
+		}
 		mine, err := h.s.MyWork(att)
 		if err != nil || len(mine) != 5 {
 			t.Fatalf("my work: %d %v", len(mine), err)

@@ -693,6 +693,9 @@ type assignData struct {
 	Attendants []Attendant
 	Flash      string
 	MaxRooms   int
+	// Rostered are the attendants on the day shift's roster (all when
+	// nobody is rostered): the auto-assignment's default choice.
+	Rostered map[int64]bool
 }
 
 type assignColumn struct {
@@ -727,6 +730,14 @@ func (h *HTTP) assignData(c *web.Ctx) (*assignData, error) {
 	}
 	if d.Attendants, err = h.S.siteAttendants(ctx, site); err != nil {
 		return nil, err
+	}
+	rostered, err := h.S.Attendants(ctx, site, d.Date)
+	if err != nil {
+		return nil, err
+	}
+	d.Rostered = map[int64]bool{}
+	for _, a := range rostered {
+		d.Rostered[a.ID] = true
 	}
 	items, err := h.S.workItems(ctx, site.ID, d.Date, 0, 0)
 	if err != nil {

@@ -619,6 +619,18 @@ func (s *Service) AutoAssign(ctx context.Context, in AutoAssignInput) (*WorkDay,
 		if err := s.writeAssignments(ctx, rows); err != nil {
 			return err
 		}
+		if len(in.AttendantIDs) > 0 {
+			// The attendants chosen are the day shift's roster.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM hk_roster WHERE site_id = ? AND work_date = ? AND shift = 'day' AND duty = 'attendant'`, site.ID, date); err != nil {
+				return err
+			}
+			for _, a := range people {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO hk_roster (site_id, work_date, shift, staff_id, duty, created_at) VALUES (?, ?, 'day', ?, 'attendant', ?)
+					ON CONFLICT (site_id, work_date, shift, staff_id) DO NOTHING`, site.ID, date, a.ID, db.Ms(tx.Now)); err != nil {
+					return err
+				}
+			}
+		}
 		return s.record(ctx, "assign", "hk_work", date, site.Path, map[string]any{"site_id": site.ID, "date": date, "attendants": len(people), "rooms": len(open)})
 	})
 	if err != nil {
