@@ -176,14 +176,23 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 	sendErr := s.provider.Send(ctx, m)
 	err = s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if sendErr == nil {
-			_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`, db.Ms(tx.Now), id)
+			// A one-time code is kept only until it is delivered: the portal
+			// stores codes as keyed hashes, and so must the outbox.
+			body := m.Text
+			if m.Purpose == "otp" {
+				body = codeRe.ReplaceAllString(body, "******")
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '', body = ? WHERE id = ?`, db.Ms(tx.Now), body, id)
 			return err
 		}
-		next := "queued"
+		next, body := "queued", m.Text
 		if last {
 			next = "failed"
+			if m.Purpose == "otp" {
+				body = codeRe.ReplaceAllString(body, "******")
+			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?`, next, sendErr.Error(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = ?, attempts = attempts + 1, last_error = ?, body = ? WHERE id = ?`, next, sendErr.Error(), body, id)
 		return err
 	})
 	if err != nil {

@@ -69,6 +69,11 @@ func TestQueuedInTransactionDeliveredWithRetries(t *testing.T) {
 		if err != nil || len(list) != 1 {
 			t.Fatalf("list: %v %v", list, err)
 		}
+		var stored string
+		_ = d.Q(ctx).QueryRowContext(ctx, `SELECT body FROM sms_messages WHERE id = ?`, id).Scan(&stored)
+		if strings.Contains(stored, "482913") {
+			t.Fatalf("a delivered code is still stored: %q", stored)
+		}
 		if list[0].State != "sent" || list[0].Attempts != 2 || list[0].Phone != "138****0001" || strings.Contains(list[0].Text, "482913") {
 			t.Fatalf("admin view: %+v", list[0])
 		}
