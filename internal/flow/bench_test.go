@@ -206,9 +206,11 @@ func BenchmarkThreeUserTasks(b *testing.B) {
 // dropped (here they would still run), and the statement cache must
 // prepare between batches.
 type groupCommitter struct {
-	d     *db.DB
-	steps chan groupStep
-	max   int
+	d       *db.DB
+	steps   chan groupStep
+	max     int
+	commits atomic.Int64
+	stepsIn atomic.Int64 // steps committed
 }
 
 type groupStep struct {
@@ -258,6 +260,10 @@ func (g *groupCommitter) run(ctx context.Context) {
 			}
 			return nil
 		})
+		if err == nil {
+			g.commits.Add(1)
+			g.stepsIn.Add(int64(len(batch)))
+		}
 		for i, s := range batch {
 			if err != nil {
 				s.done <- err
@@ -352,6 +358,7 @@ func BenchmarkThreeUserTasksGroupCommit(b *testing.B) {
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "instances/s")
 				b.ReportMetric(float64(3*b.N)/elapsed.Seconds(), "completions/s")
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/instance")
+				b.ReportMetric(float64(gc.stepsIn.Load())/float64(max(1, gc.commits.Load())), "steps/commit")
 			})
 		}
 	}
