@@ -198,8 +198,20 @@ type searchHit struct {
 // searchLimit caps the households one search returns.
 const searchLimit = 50
 
+// searchPage is how many tokens one step of a search reads, and
+// searchPages how many steps it takes at most: a search reads at most
+// 5,000 index entries whatever the size of the database.
+const (
+	searchPage  = 200
+	searchPages = 25
+)
+
 // search returns up to searchLimit current households matching q that the
-// caller may see, in token order, and whether more were cut off.
+// caller may see (and that extra, a condition on households h, admits), in
+// token order, and whether more were cut off. It walks the token index in
+// pages (keyset on token and household) and checks each page's households
+// in a second query on their primary key, so neither query depends on the
+// planner's statistics: both databases read index ranges only.
 func (s *Service) search(ctx context.Context, q string, extra string, extraArgs []any) ([]searchHit, bool, error) {
 	scope, scopeArgs := auth.ScopeSQL("h.node_path", principal(ctx).Scope(PermView))
 	var hits []searchHit
@@ -216,49 +228,100 @@ func (s *Service) search(ctx context.Context, q string, extra string, extraArgs 
 			cond = "s.token >= ? AND s.token < ?"
 			args = append(args, r.lo, r.hi)
 		}
-		args = append(args, scopeArgs...)
-		args = append(args, extraArgs...)
-		limit := 4 * searchLimit
-		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT s.household_id, s.person_id FROM household_search s JOIN households h ON h.id = s.household_id
-			WHERE `+cond+` AND h.status = 'current' AND `+scope+extra+` ORDER BY s.token, s.household_id LIMIT ?`, append(args, limit)...)
-		if err != nil {
-			return nil, false, fmt.Errorf("households: search: %w", err)
-		}
-		n := 0
-		var found []searchHit
-		for rows.Next() {
-			n++
-			var h searchHit
-			if err := rows.Scan(&h.householdID, &h.personID); err != nil {
-				rows.Close()
+		lastToken, lastHH := "", int64(0)
+		for page := 0; page < searchPages && len(hits) < searchLimit; page++ {
+			q := `SELECT s.token, s.household_id, s.person_id FROM household_search s WHERE ` + cond
+			pargs := append([]any{}, args...)
+			if page > 0 {
+				q += ` AND (s.token > ? OR (s.token = ? AND s.household_id > ?))`
+				pargs = append(pargs, lastToken, lastToken, lastHH)
+			}
+			rows, err := s.db.Q(ctx).QueryContext(ctx, q+` ORDER BY s.token, s.household_id LIMIT ?`, append(pargs, searchPage)...)
+			if err != nil {
+				return nil, false, fmt.Errorf("households: search: %w", err)
+			}
+			var found []searchHit
+			n := 0
+			for rows.Next() {
+				var h searchHit
+				if err := rows.Scan(&lastToken, &h.householdID, &h.personID); err != nil {
+					rows.Close()
+					return nil, false, err
+				}
+				lastHH = h.householdID
+				n++
+				if !seen[h.householdID] {
+					found = append(found, h)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return nil, false, err
 			}
-			found = append(found, h)
+			if found, err = s.visibleHits(ctx, found, scope, scopeArgs, extra, extraArgs); err != nil {
+				return nil, false, err
+			}
+			if r.suffix != "" {
+				if found, err = s.keepPhoneSuffix(ctx, found, r.suffix); err != nil {
+					return nil, false, err
+				}
+			}
+			for _, h := range found {
+				if seen[h.householdID] {
+					continue
+				}
+				if len(hits) == searchLimit {
+					return hits, true, nil
+				}
+				seen[h.householdID] = true
+				hits = append(hits, h)
+			}
+			if n < searchPage {
+				break // the range is exhausted
+			}
+			if page == searchPages-1 {
+				more = true
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, false, err
-		}
-		if n == limit {
+		if len(hits) == searchLimit {
 			more = true
-		}
-		if r.suffix != "" {
-			if found, err = s.keepPhoneSuffix(ctx, found, r.suffix); err != nil {
-				return nil, false, err
-			}
-		}
-		for _, h := range found {
-			if seen[h.householdID] {
-				continue
-			}
-			if len(hits) == searchLimit {
-				return hits, true, nil
-			}
-			seen[h.householdID] = true
-			hits = append(hits, h)
 		}
 	}
 	return hits, more, nil
+}
+
+// visibleHits keeps the hits whose household is current, in the caller's
+// scope and admitted by extra, in their order.
+func (s *Service) visibleHits(ctx context.Context, hits []searchHit, scope string, scopeArgs []any, extra string, extraArgs []any) ([]searchHit, error) {
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, 0, len(hits))
+	for _, h := range hits {
+		ids = append(ids, h.householdID)
+	}
+	args := append(append(ids, scopeArgs...), extraArgs...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT h.id FROM households h WHERE h.id IN (`+db.Placeholders(len(ids))+`)
+		AND h.status = 'current' AND `+scope+extra, args...)
+	if err != nil {
+		return nil, fmt.Errorf("households: search scope: %w", err)
+	}
+	defer rows.Close()
+	ok := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ok[id] = true
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if ok[h.householdID] {
+			out = append(out, h)
+		}
+	}
+	return out, rows.Err()
 }
 
 // keepPhoneSuffix keeps the hits whose person has a phone ending in suffix;
