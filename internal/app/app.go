@@ -172,6 +172,7 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	}
 	a.Households.SetCaseLister(a.householdCases)
 	a.Households.SetCaseCounter(a.openCasesByButler)
+	a.Households.OnErase(a.forgetElsewhere)
 	a.Portal = portal.New(portal.Deps{DB: d, Vault: a.Vault, SMS: a.SMS, Cases: a.Cases, Flow: a.Flow, Notify: a.Notify, Audit: a.Audit, Log: log}, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
 	a.HK = housekeeping.New(housekeeping.Deps{DB: d, Audit: a.Audit, Live: a.Live, Timers: a.Timers, Flow: a.Flow, Jobs: a.Jobs, Log: log})

@@ -385,5 +385,21 @@ func (s *Service) SystemLoad(ctx context.Context, siteID int64, rows []Row) (Loa
 		}
 		return s.record(ctx, "import", "site", siteID, path, fmt.Sprintf("%d/%d/%d", rep.Units, rep.Households, rep.People), rep)
 	})
+	if err == nil {
+		s.analyze(ctx)
+	}
 	return rep, err
+}
+
+// analyze refreshes PostgreSQL's statistics of this module's tables after
+// a bulk load, so the next queries are planned on the new sizes rather
+// than waiting for autovacuum. Outside a transaction only; a failure is
+// logged. SQLite plans well enough without statistics.
+func (s *Service) analyze(ctx context.Context) {
+	if s.db.Dialect != db.Postgres || db.TxFrom(ctx) != nil {
+		return
+	}
+	if _, err := s.db.W.ExecContext(ctx, `ANALYZE units, households, household_people, person_phones, household_search`); err != nil && s.log != nil {
+		s.log.Warn("households: analyze after a bulk load", "err", err)
+	}
 }

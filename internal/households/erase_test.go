@@ -162,6 +162,23 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			{"POST", fmt.Sprintf("/api/v1/households/%d/keys", ids.household), map[string]any{"label": name + "的钥匙", "purposes": []string{"airing"},
 				"received_from_person_id": p.ID, "notes": "联系 " + phone}, 201},
 		}
+		// The service desk and the portal keep copies of their own.
+		steps = append(steps, struct {
+			method, path string
+			body         any
+			want         int
+		}{"POST", "/api/v1/cases", map[string]any{"type": "repair", "site_id": ids.site, "household_id": ids.household,
+			"description": name + "家卫生间漏水，回电 " + phone, "contact_name": name, "contact_phone": phone}, 201})
+		v := e.App.Households.Vault()
+		portalEnc, _ := v.Seal("portal.phone", phone)
+		if err := e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id_hash, phone_idx, phone_enc, csrf, kiosk, created_at, last_seen_at, expires_at)
+				VALUES ('erase-test', ?, ?, 'x', FALSE, 0, 0, 0)`, v.Index("phone", phone), portalEnc)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sealed = append(sealed, portalEnc, v.Index("phone", phone))
 		for _, s := range steps {
 			if res := e.Do(s.method, s.path, admin, s.body, nil); res.StatusCode != s.want {
 				t.Fatalf("%s %s: %d %s", s.method, s.path, res.StatusCode, res.Body)

@@ -367,9 +367,9 @@ type Butler struct {
 // Butlers lists the active staff who may do care work somewhere in the
 // caller's view: the choices for a household's butler.
 func (s *Service) Butlers(ctx context.Context) ([]Butler, error) {
-	scope, args := auth.ScopeSQL("node_path", principal(ctx).Scope(PermView))
+	scope, args := auth.ScopeSQL("n.path", principal(ctx).Scope(PermView))
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT st.id, st.name, st.node_path FROM staff st JOIN role_grants g ON g.staff_id = st.id
-		JOIN org_nodes n ON n.id = g.node_id WHERE st.status <> 'left' AND `+strings.ReplaceAll(scope, "node_path", "n.path")+` ORDER BY st.name, st.id`, args...)
+		JOIN org_nodes n ON n.id = g.node_id WHERE st.status <> 'left' AND `+scope+` ORDER BY st.name, st.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("households: butlers: %w", err)
 	}

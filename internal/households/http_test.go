@@ -235,3 +235,50 @@ func TestUnmaskThroughPages(t *testing.T) {
 		t.Errorf("butler on the review page: %d", res.StatusCode)
 	}
 }
+
+// TestPersonExportPages downloads a person's export as XLSX and JSON
+// through the person page (a reason is required) and finds it logged.
+func TestPersonExportPages(t *testing.T) {
+	e := apptest.Start(t, dbtest.Open(t, db.SQLite))
+	ids := lookup(t, e)
+	b := browser(t, e, "admin")
+	page := b.Get(fmt.Sprintf("/people/%d", ids.owner))
+	tok := csrfOf(page.Body)
+	if res := b.PostForm(fmt.Sprintf("/people/%d/export", ids.owner), map[string][]string{"format": {"xlsx"}, "reason": {""}, "csrf_token": {tok}}, nil); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("no reason: %d", res.StatusCode)
+	}
+	res := b.PostForm(fmt.Sprintf("/people/%d/export", ids.owner), map[string][]string{"format": {"xlsx"}, "reason": {"本人申请查阅"}, "csrf_token": {tok}}, nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Disposition"), ".xlsx") {
+		t.Fatalf("xlsx: %d %v", res.StatusCode, res.Header)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(res.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, sh := range f.GetSheetList() {
+		rows, _ := f.GetRows(sh)
+		for _, r := range rows {
+			text.WriteString(strings.Join(r, "\t") + "\n")
+		}
+	}
+	for _, want := range []string{households.DemoOwnerName, households.DemoOwnerPhone, "粤B12345", "本人申请查阅"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the export lacks %q:\n%s", want, text.String())
+		}
+	}
+	res = b.PostForm(fmt.Sprintf("/people/%d/export", ids.owner), map[string][]string{"format": {"json"}, "reason": {"本人申请复制"}, "csrf_token": {tok}}, nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(res.Body), `"number": "`+households.DemoOwnerPhone) {
+		t.Fatalf("json: %d %.500s", res.StatusCode, res.Body)
+	}
+	var n int
+	_ = e.DB.Q(t.Context()).QueryRowContext(t.Context(), `SELECT COUNT(*) FROM pii_access_log WHERE person_id = ? AND field = 'export'`, ids.owner).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d exports logged, want 2", n)
+	}
+	// The butler cannot export.
+	bb := browser(t, e, "butler")
+	if res := bb.PostForm(fmt.Sprintf("/people/%d/export", ids.owner), map[string][]string{"format": {"json"}, "reason": {"看看"}, "csrf_token": {csrfOf(bb.Get("/households").Body)}}, nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("butler export: %d", res.StatusCode)
+	}
+}

@@ -865,8 +865,8 @@ func (h *HTTP) coverageData(c *web.Ctx) (*coverageData, error) {
 	ctx := c.R.Context()
 	site, _ := queryID(c, "site_id")
 	cov, err := h.Svc.Coverage(ctx, site)
-	if errs.CodeOf(err) == errs.EInvalid {
-		site, cov, err = 0, nil, nil
+	if errs.CodeOf(err) == errs.EInvalid { // an unknown site in the URL: show them all
+		site = 0
 		cov, err = h.Svc.Coverage(ctx, 0)
 	}
 	if err != nil {

@@ -115,7 +115,7 @@ func TestConsentRules(t *testing.T) {
 	})
 }
 
-func count(t *testing.T, d *db.DB, table string) int {
+func count(t testing.TB, d *db.DB, table string) int {
 	t.Helper()
 	var n int
 	if err := d.Q(t.Context()).QueryRowContext(t.Context(), `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {

@@ -387,6 +387,7 @@ func (s *Service) ImportXLSX(ctx context.Context, siteID int64, r io.Reader) (*L
 	if err != nil {
 		return nil, err
 	}
+	s.analyze(ctx)
 	return &rep, nil
 }
 
