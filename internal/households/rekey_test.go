@@ -1,6 +1,7 @@
 package households
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/guanjia/guanjia/internal/audit"
@@ -59,6 +60,11 @@ func TestRekey(t *testing.T) {
 		}
 		if page, _ := w.svc.ListHouseholds(ctx, HouseholdFilter{Q: "5678"}); len(page.Items) != 1 {
 			t.Error("not found by phone suffix after the rotation")
+		}
+		// The old key alone no longer opens what is stored: refused at start.
+		w.svc = NewService(d, audit.New(d), oldVault, w.auth, DefaultConfig(), nil, nil)
+		if err := w.svc.CheckKey(ctx); !errors.Is(err, ErrWrongKey) {
+			t.Errorf("the old key alone after the rotation: %v", err)
 		}
 		// A wrong key with a known id is refused at start.
 		wrong, _ := pii.ParseKeys(pii.NewKeySpec("k2"))

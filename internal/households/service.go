@@ -102,10 +102,20 @@ const keyCheckSetting = "pii.key_check."
 var ErrWrongKey = errors.New("households: the configured personal-data key (GUANJIA_PII_KEY) is not the one this database was sealed with")
 
 // CheckKey verifies, once per start, that every key of the ring that the
-// database has seen before is the same key (same id, same secret), and
-// records the keys it has not seen. A wrong key fails here instead of
-// sealing new data that the old key cannot open and vice versa.
+// database has seen before is the same key (same id, same secret), that
+// no personal data is sealed under a key missing from the ring, and
+// records the keys it has not seen. A wrong or missing key fails here
+// instead of sealing new data that the old key cannot open and vice versa.
 func (s *Service) CheckKey(ctx context.Context) error {
+	inUse, err := s.KeyIDsInUse(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range inUse {
+		if _, ok := s.vault.CheckOf(id); !ok {
+			return fmt.Errorf("%w: personal data is sealed with key %q, which the ring lacks", ErrWrongKey, id)
+		}
+	}
 	return s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		for _, id := range s.vault.KeyIDs() {
 			check, _ := s.vault.CheckOf(id)
