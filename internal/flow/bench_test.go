@@ -637,6 +637,11 @@ func BenchmarkListTasks1M(b *testing.B) {
 			}
 			for _, v := range views {
 				b.Run(v.name, func(b *testing.B) {
+					for _, who := range v.who { // every caller once: steady state, warm caches
+						if _, err := s.flow.ListTasks(who, v.f); err != nil {
+							b.Fatal(err)
+						}
+					}
 					lat := make([]time.Duration, 0, b.N)
 					items := 0
 					b.ResetTimer()
