@@ -3,9 +3,7 @@ package cases
 import (
 	"embed"
 	"errors"
-	"io/fs"
 	"net/url"
-	"path"
 	"regexp"
 	"strings"
 
@@ -40,51 +38,7 @@ func (h *Pages) residences() Residences {
 // AddPages registers the service desk's templates; each page is parsed
 // with the shared partials (templates/partials.tmpl) appended.
 func AddPages(r *web.Renderer) error {
-	partials, err := fs.ReadFile(templatesFS, "templates/partials.tmpl")
-	if err != nil {
-		return err
-	}
-	files, err := fs.Glob(templatesFS, "templates/*.html")
-	if err != nil {
-		return err
-	}
-	m := memFS{}
-	for _, f := range files {
-		b, err := fs.ReadFile(templatesFS, f)
-		if err != nil {
-			return err
-		}
-		m[f] = append(append(b, '\n'), partials...)
-	}
-	return r.AddPages(m, "templates")
-}
-
-// memFS is a folder of page sources in memory; it offers what template
-// parsing uses (Glob and ReadFile).
-type memFS map[string][]byte
-
-func (m memFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-}
-
-func (m memFS) ReadFile(name string) ([]byte, error) {
-	b, ok := m[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
-	}
-	return b, nil
-}
-
-func (m memFS) Glob(pattern string) ([]string, error) {
-	var out []string
-	for name := range m {
-		if ok, err := path.Match(pattern, name); err != nil {
-			return nil, err
-		} else if ok {
-			out = append(out, name)
-		}
-	}
-	return out, nil
+	return r.AddPages(templatesFS, "templates", "templates/partials.tmpl")
 }
 
 // Nav lists the service desk in the main navigation.

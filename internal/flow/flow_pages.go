@@ -3,10 +3,7 @@ package flow
 import (
 	"context"
 	"embed"
-	"errors"
-	"io/fs"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/guanjia/guanjia/internal/auth"
@@ -44,53 +41,9 @@ type Pages struct {
 }
 
 // AddPages registers the process screens' templates. Each page is parsed
-// with the shared partials (pages/partials.tmpl) appended.
+// with the shared partials (pages/partials.tmpl).
 func AddPages(r *web.Renderer) error {
-	partials, err := fs.ReadFile(pagesFS, "pages/partials.tmpl")
-	if err != nil {
-		return err
-	}
-	files, err := fs.Glob(pagesFS, "pages/*.html")
-	if err != nil {
-		return err
-	}
-	m := pageFS{}
-	for _, f := range files {
-		b, err := fs.ReadFile(pagesFS, f)
-		if err != nil {
-			return err
-		}
-		m[f] = append(append(b, '\n'), partials...)
-	}
-	return r.AddPages(m, "pages")
-}
-
-// pageFS is an in-memory folder of page sources; it offers exactly what
-// template parsing uses (Glob and ReadFile).
-type pageFS map[string][]byte
-
-func (m pageFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-}
-
-func (m pageFS) ReadFile(name string) ([]byte, error) {
-	b, ok := m[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
-	}
-	return b, nil
-}
-
-func (m pageFS) Glob(pattern string) ([]string, error) {
-	var out []string
-	for name := range m {
-		if ok, err := path.Match(pattern, name); err != nil {
-			return nil, err
-		} else if ok {
-			out = append(out, name)
-		}
-	}
-	return out, nil
+	return r.AddPages(pagesFS, "pages", "pages/partials.tmpl")
 }
 
 // Nav lists the task inbox and the processes in the main navigation.

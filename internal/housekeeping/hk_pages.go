@@ -2,13 +2,9 @@ package housekeeping
 
 import (
 	"embed"
-	"errors"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,51 +21,7 @@ var templatesFS embed.FS
 // AddPages registers the housekeeping pages; every page gets the shared
 // partials of templates/partials.tmpl.
 func AddPages(r *web.Renderer) error {
-	partials, err := fs.ReadFile(templatesFS, "templates/partials.tmpl")
-	if err != nil {
-		return err
-	}
-	files, err := fs.Glob(templatesFS, "templates/*.html")
-	if err != nil {
-		return err
-	}
-	m := pageFS{}
-	for _, f := range files {
-		b, err := fs.ReadFile(templatesFS, f)
-		if err != nil {
-			return err
-		}
-		m[f] = append(append(b, '\n'), partials...)
-	}
-	return r.AddPages(m, "templates")
-}
-
-// pageFS is an in-memory folder of page sources (Glob and ReadFile).
-type pageFS map[string][]byte
-
-func (m pageFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-}
-
-func (m pageFS) ReadFile(name string) ([]byte, error) {
-	b, ok := m[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
-	}
-	return b, nil
-}
-
-func (m pageFS) Glob(pattern string) ([]string, error) {
-	var out []string
-	for name := range m {
-		if ok, err := path.Match(pattern, name); err != nil {
-			return nil, err
-		} else if ok {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return r.AddPages(templatesFS, "templates", "templates/partials.tmpl")
 }
 
 // Nav lists the housekeeping entries of the main navigation.

@@ -2,10 +2,7 @@ package portal
 
 import (
 	"embed"
-	"errors"
-	"io/fs"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 
@@ -23,52 +20,10 @@ var templatesFS embed.FS
 // portal's own layout among them: residents never see the staff
 // navigation).
 func AddPages(r *web.Renderer) error {
-	partials, err := fs.ReadFile(templatesFS, "templates/partials.tmpl")
-	if err != nil {
-		return err
-	}
-	files, err := fs.Glob(templatesFS, "templates/*.html")
-	if err != nil {
-		return err
-	}
-	m := pageFS{}
-	for _, f := range files {
-		b, err := fs.ReadFile(templatesFS, f)
-		if err != nil {
-			return err
-		}
-		m[f] = append(append(b, '\n'), partials...)
-	}
-	if err := r.AddPages(m, "templates"); err != nil {
+	if err := r.AddPages(templatesFS, "templates", "templates/partials.tmpl"); err != nil {
 		return err
 	}
 	return r.AddPages(templatesFS, "templates/staff") // in the staff frame, with its navigation
-}
-
-// pageFS is an in-memory folder of page sources; it offers what template
-// parsing uses (Glob and ReadFile).
-type pageFS map[string][]byte
-
-func (m pageFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-}
-
-func (m pageFS) ReadFile(name string) ([]byte, error) {
-	b, ok := m[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
-	}
-	return b, nil
-}
-
-func (m pageFS) Glob(pattern string) ([]string, error) {
-	var out []string
-	for name := range m {
-		if ok, _ := path.Match(pattern, name); ok {
-			out = append(out, name)
-		}
-	}
-	return out, nil
 }
 
 // Nav is the butler's entry to the verification requests.

@@ -106,9 +106,10 @@ func NewRenderer() (*Renderer, error) {
 }
 
 // AddPages parses every *.html file in dir of fsys as a page named after the
-// file (without .html). A page defines "title" and "content". A name used
+// file (without .html). A page defines "title" and "content". shared names
+// files of fsys (a module's partials) parsed with every page. A name used
 // twice is an error.
-func (r *Renderer) AddPages(fsys fs.FS, dir string) error {
+func (r *Renderer) AddPages(fsys fs.FS, dir string, shared ...string) error {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func (r *Renderer) AddPages(fsys fs.FS, dir string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.ParseFS(fsys, f); err != nil {
+		if _, err := t.ParseFS(fsys, append([]string{f}, shared...)...); err != nil {
 			return fmt.Errorf("web: parse %s: %w", f, err)
 		}
 		r.pages[name] = t
