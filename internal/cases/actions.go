@@ -205,11 +205,6 @@ func (s *Service) completeStep(ctx context.Context, tx *db.Tx, c *Case, element 
 	return s.flow.Complete(system(ctx), id, vars)
 }
 
-func (s *Service) locFor(c *Case) *location {
-	l := &location{path: c.NodePath, sitePath: c.NodePath}
-	// The site path is the first three segments: /company/…/site/ — read it back.
-	return l
-}
 
 func (s *Service) apply(ctx context.Context, tx *db.Tx, c *Case, act string, in ActionInput) error {
 	now := db.Ms(tx.Now)
@@ -341,7 +336,9 @@ func pauseState(reason string) string {
 }
 
 func (s *Service) signalCase(ctx context.Context, c *Case, event string) error {
-	l := &location{sitePath: sitePathOf(c.NodePath)}
+	// The case's own path (site or building) scopes SLA policies by prefix
+	// and finds the calendar by its nearest node.
+	l := &location{sitePath: c.NodePath}
 	if c.CategoryID != nil {
 		if cat, err := s.Category(ctx, *c.CategoryID); err == nil {
 			l.category = cat
@@ -350,14 +347,6 @@ func (s *Service) signalCase(ctx context.Context, c *Case, event string) error {
 	return s.signal(ctx, c.ID, event, c.Type, l, c.Priority)
 }
 
-// sitePathOf keeps a case's path up to its site: cases sit on a site or on
-// one of its areas; policies and calendars are chosen by site.
-func sitePathOf(path string) string {
-	// Paths are /company/[region/…]/site/[area/…]. The site is the deepest
-	// node whose path is a prefix and whose kind is site; without the kinds
-	// at hand the whole path is used, and policies match by prefix anyway.
-	return path
-}
 
 func (s *Service) notifyButler(ctx context.Context, c *Case, kind string, params map[string]any) error {
 	if c.ButlerID == nil || s.notify == nil {
