@@ -205,7 +205,6 @@ func (s *Service) completeStep(ctx context.Context, tx *db.Tx, c *Case, element 
 	return s.flow.Complete(system(ctx), id, vars)
 }
 
-
 func (s *Service) apply(ctx context.Context, tx *db.Tx, c *Case, act string, in ActionInput) error {
 	now := db.Ms(tx.Now)
 	set := func(q string, args ...any) error {
@@ -346,7 +345,6 @@ func (s *Service) signalCase(ctx context.Context, c *Case, event string) error {
 	}
 	return s.signal(ctx, c.ID, event, c.Type, l, c.Priority)
 }
-
 
 func (s *Service) notifyButler(ctx context.Context, c *Case, kind string, params map[string]any) error {
 	if c.ButlerID == nil || s.notify == nil {
