@@ -16,7 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"modernc.org/sqlite"
 )
 
 // Dialect names the SQL flavour.
@@ -114,9 +114,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// busy_timeout comes first so the pragmas after it wait instead of failing.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(" + string(cfg.Sync) + ")&_pragma=temp_store(memory)&_pragma=cache_size(-32000)"
-	w, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+pragmas+"&_txlock=immediate")
+	w, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas + "&_txlock=immediate")
 	if err != nil {
-		return nil, fmt.Errorf("db: open sqlite: %w", err)
+		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -126,14 +126,24 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", cfg.Path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+pragmas+"&_pragma=query_only(1)")
+	r, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas + "&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("db: open sqlite reader: %w", err)
+		return nil, err
 	}
 	r.SetMaxOpenConns(cfg.MaxConns)
 	r.SetMaxIdleConns(cfg.MaxConns)
 	return &DB{Dialect: SQLite, W: w, R: r}, nil
+}
+
+// openSQLitePool opens a pool whose connections keep their statements
+// prepared (see cachingConnector).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	return sql.OpenDB(cachingConnector{c}), nil
 }
 
 // Close closes both pools.

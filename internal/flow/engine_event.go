@@ -42,7 +42,6 @@ type event func(m *machine.Machine, l *loaded, now time.Time) (*machine.State, [
 // the machine, persist the new state and every effect. extra runs in the
 // same transaction before the machine (e.g. closing a task row).
 func (e *Engine) apply(ctx context.Context, instanceID int64, ev event, extra func(ctx context.Context, tx *db.Tx, l *loaded) error) error {
-	e.stmts.prepareNoted(ctx)
 	return e.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		l, err := e.lock(ctx, tx, instanceID)
 		if err != nil {
@@ -68,7 +67,7 @@ func (e *Engine) lock(ctx context.Context, tx *db.Tx, id int64) (*loaded, error)
 	l := &loaded{}
 	var raw string
 	var site sql.NullInt64
-	err := e.stmts.queryRow(ctx, tx, `SELECT definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, machine, calendar, started_at
+	err := tx.QueryRowContext(ctx, `SELECT definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, machine, calendar, started_at
 		FROM flow_instances WHERE id = ?`+e.db.ForUpdate(), id).
 		Scan(&l.DefinitionID, &l.DefinitionKey, &l.BusinessKey, &site, &l.NodePath, &l.CustomerRef, &l.State, &raw, &l.cal, new(int64))
 	if db.IsNoRows(err) {
@@ -188,7 +187,7 @@ func (e *Engine) persist(ctx context.Context, tx *db.Tx, l *loaded, st *machine.
 	if st.Status != machine.StatusActive {
 		ended = db.Ms(tx.Now)
 	}
-	if _, err := e.stmts.exec(ctx, tx, `UPDATE flow_instances SET machine = ?, state = ?, reason = ?, ended_at = ?, updated_at = ? WHERE id = ?`,
+	if _, err := tx.ExecContext(ctx, `UPDATE flow_instances SET machine = ?, state = ?, reason = ?, ended_at = ?, updated_at = ? WHERE id = ?`,
 		string(raw), string(st.Status), st.Reason, ended, db.Ms(tx.Now), l.ID); err != nil {
 		return fmt.Errorf("flow: save instance %d: %w", l.ID, err)
 	}
@@ -216,15 +215,14 @@ func (h *history) add(tx *db.Tx, ctx context.Context, instanceID int64, kind, el
 	h.n++
 }
 
-// flush writes the collected rows; c, when not nil, runs the INSERT
-// prepared.
-func (h *history) flush(ctx context.Context, tx *db.Tx, c *stmtCache) error {
+// flush writes the collected rows in one INSERT.
+func (h *history) flush(ctx context.Context, tx *db.Tx) error {
 	if h.n == 0 {
 		return nil
 	}
 	q := `INSERT INTO flow_history (instance_id, at, kind, element_id, task_id, actor_id, actor_name, data) VALUES ` +
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", h.n), ", ")
-	if _, err := c.exec(ctx, tx, q, h.args...); err != nil {
+	if _, err := tx.ExecContext(ctx, q, h.args...); err != nil {
 		return fmt.Errorf("flow: history: %w", err)
 	}
 	h.args, h.n = h.args[:0], 0
@@ -295,7 +293,7 @@ func (e *Engine) effects(ctx context.Context, tx *db.Tx, l *loaded, effects []ma
 			changes = append(changes, ChangeEvent{Kind: "instance.ended", InstanceID: l.ID, NodePath: l.NodePath})
 		}
 	}
-	if err := h.flush(ctx, tx, e.stmts); err != nil {
+	if err := h.flush(ctx, tx); err != nil {
 		return err
 	}
 	e.emit(tx, changes)

@@ -76,12 +76,11 @@ type Engine struct {
 	handlers  map[string]JobHandler
 	listeners []Listener
 	defs      map[int64]*Definition // immutable once deployed
-	stmts     *stmtCache            // the steps' statements, prepared
 }
 
 // New returns an engine and registers its job and timer handlers.
 func New(d *db.DB, q *jobs.Queue, t *timers.Service, log *audit.Log, logger *slog.Logger) *Engine {
-	e := &Engine{db: d, jobs: q, timers: t, audit: log, log: logger, handlers: map[string]JobHandler{}, defs: map[int64]*Definition{}, stmts: newStmtCache(d)}
+	e := &Engine{db: d, jobs: q, timers: t, audit: log, log: logger, handlers: map[string]JobHandler{}, defs: map[int64]*Definition{}}
 	jobs.Register(q, &jobWorker{e: e})
 	t.Handle(timerKind, e.fireTimer)
 	return e

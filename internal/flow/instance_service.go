@@ -109,7 +109,6 @@ func (e *Engine) sitePath(ctx context.Context, siteID *int64) (string, string, e
 
 func (e *Engine) start(ctx context.Context, def *Definition, in StartInput, path, cal string, opts machine.StartOptions) (*Started, error) {
 	out := &Started{}
-	e.stmts.prepareNoted(ctx)
 	err := e.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		st, effects, err := e.machineFor(ctx, cal, path).StartAt(def.Model, opts, in.Variables, tx.Now)
 		if err != nil {
@@ -127,7 +126,7 @@ func (e *Engine) start(ctx context.Context, def *Definition, in StartInput, path
 			ended = db.Ms(tx.Now)
 		}
 		var id int64
-		err = e.stmts.queryRow(ctx, tx, `INSERT INTO flow_instances (definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, reason, machine, calendar, started_by, started_at, ended_at, updated_at)
+		err = tx.QueryRowContext(ctx, `INSERT INTO flow_instances (definition_id, definition_key, business_key, site_id, node_path, customer_ref, state, reason, machine, calendar, started_by, started_at, ended_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			def.ID, def.Key, in.BusinessKey, in.SiteID, path, in.CustomerRef, string(st.Status), st.Reason, string(raw), cal, started, db.Ms(tx.Now), ended, db.Ms(tx.Now)).Scan(&id)
 		if err != nil {

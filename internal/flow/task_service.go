@@ -288,7 +288,7 @@ func (e *Engine) taskAction(ctx context.Context, id int64, check func(p *auth.Pr
 func (e *Engine) taskHistory(ctx context.Context, tx *db.Tx, t *Task, kind string, data any) error {
 	var h history
 	h.add(tx, ctx, t.InstanceID, kind, t.ElementID, t.ID, data)
-	return h.flush(ctx, tx, e.stmts)
+	return h.flush(ctx, tx)
 }
 
 // Claim assigns an open, unassigned task to the caller, who must be a
@@ -495,10 +495,9 @@ func (e *Engine) Complete(ctx context.Context, id int64, vars map[string]any) er
 	var instanceID int64
 	var tokenID int64
 	var onBehalf bool
-	e.stmts.prepareNoted(ctx)
 	err := e.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var state string
-		err := e.stmts.queryRow(ctx, tx, `SELECT instance_id, token_id, state FROM flow_tasks WHERE id = ?`, id).Scan(&instanceID, &tokenID, &state)
+		err := tx.QueryRowContext(ctx, `SELECT instance_id, token_id, state FROM flow_tasks WHERE id = ?`, id).Scan(&instanceID, &tokenID, &state)
 		if db.IsNoRows(err) {
 			return errs.NotFound("error.flow.task_not_found")
 		}
@@ -508,7 +507,7 @@ func (e *Engine) Complete(ctx context.Context, id int64, vars map[string]any) er
 		return e.apply(ctx, instanceID, func(m *machine.Machine, l *loaded, now time.Time) (*machine.State, []machine.Effect, error) {
 			return m.CompleteTask(l.def.Model, l.state, tokenID, vars, now)
 		}, func(ctx context.Context, tx *db.Tx, l *loaded) error {
-			t, err := scanTask(e.stmts.queryRow(ctx, tx, `SELECT `+taskCols+taskFrom+` WHERE t.id = ?`, id), db.Ms(time.Now()))
+			t, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskCols+taskFrom+` WHERE t.id = ?`, id), db.Ms(time.Now()))
 			if db.IsNoRows(err) {
 				return errs.NotFound("error.flow.task_not_found")
 			}
@@ -551,11 +550,11 @@ func (e *Engine) Complete(ctx context.Context, id int64, vars map[string]any) er
 					return err
 				}
 			}
-			if _, err := e.stmts.exec(ctx, tx, `UPDATE flow_tasks SET state = 'completed', completed_at = ?, completed_by = ?,
+			if _, err := tx.ExecContext(ctx, `UPDATE flow_tasks SET state = 'completed', completed_at = ?, completed_by = ?,
 				assignee_id = COALESCE(assignee_id, ?) WHERE id = ?`, db.Ms(tx.Now), actorID(ctx), actorID(ctx), id); err != nil {
 				return err
 			}
-			if _, err := e.stmts.exec(ctx, tx, `DELETE FROM flow_task_candidates WHERE task_id = ?`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM flow_task_candidates WHERE task_id = ?`, id); err != nil {
 				return err
 			}
 			l.hist.add(tx, ctx, instanceID, "task_completed", t.ElementID, id, map[string]any{"variables": vars, "on_behalf": onBehalf})

@@ -49,7 +49,7 @@ func (e *Engine) createTask(ctx context.Context, tx *db.Tx, l *loaded, x machine
 	if assignee != nil {
 		claimed = db.Ms(tx.Now)
 	}
-	err := e.stmts.queryRow(ctx, tx, `INSERT INTO flow_tasks (instance_id, token_id, element_id, name, definition_key, business_key, node_path, assignee_id,
+	err := tx.QueryRowContext(ctx, `INSERT INTO flow_tasks (instance_id, token_id, element_id, name, definition_key, business_key, node_path, assignee_id,
 		candidate_groups, candidate_users, due_at, follow_up_at, priority, form_key, mi_index, created_at, claimed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		l.ID, x.TokenID, x.ElementID, t.Name, l.DefinitionKey, l.BusinessKey, l.NodePath, assignee,
@@ -128,7 +128,7 @@ func (e *Engine) staffRef(ctx context.Context, q db.Querier, ref string) (int64,
 // its candidates; it returns the task id, 0 when there was no open task.
 func (e *Engine) closeTask(ctx context.Context, tx *db.Tx, instanceID, tokenID int64, state string) (int64, error) {
 	var id int64
-	err := e.stmts.queryRow(ctx, tx, `UPDATE flow_tasks SET state = ?, completed_at = ? WHERE instance_id = ? AND token_id = ? AND state = 'open' RETURNING id`,
+	err := tx.QueryRowContext(ctx, `UPDATE flow_tasks SET state = ?, completed_at = ? WHERE instance_id = ? AND token_id = ? AND state = 'open' RETURNING id`,
 		state, db.Ms(tx.Now), instanceID, tokenID).Scan(&id)
 	if db.IsNoRows(err) {
 		return 0, nil
@@ -136,7 +136,7 @@ func (e *Engine) closeTask(ctx context.Context, tx *db.Tx, instanceID, tokenID i
 	if err != nil {
 		return 0, fmt.Errorf("flow: close task: %w", err)
 	}
-	if _, err := e.stmts.exec(ctx, tx, `DELETE FROM flow_task_candidates WHERE task_id = ?`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM flow_task_candidates WHERE task_id = ?`, id); err != nil {
 		return 0, err
 	}
 	return id, nil
