@@ -47,9 +47,13 @@ func (s *Service) clockFor(ctx context.Context, c *Cycle) (clock, error) {
 
 // ladder reads the escalation steps of a policy.
 func (s *Service) ladder(ctx context.Context, policyID int64) ([]Step, error) {
-	p, err := scanPolicy(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+policyCols+` FROM sla_policies WHERE id = ?`, policyID))
+	set, err := s.policySet(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sla: ladder of policy %d: %w", policyID, err)
+		return nil, err
+	}
+	p := set.byID[policyID]
+	if p == nil {
+		return nil, fmt.Errorf("sla: ladder of policy %d: no such policy", policyID)
 	}
 	return p.Ladder, nil
 }
@@ -508,17 +512,13 @@ func (s *Service) Signal(ctx context.Context, in SignalInput) (*SignalResult, er
 // metricsStartedBy lists the metrics that some target of a policy covering
 // m starts on event.
 func (s *Service) metricsStartedBy(ctx context.Context, m Match, event string) ([]string, error) {
-	ids, err := s.candidatePolicies(ctx, m)
+	set, err := s.policySet(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, id := range ids {
-		ts, err := s.loadTargets(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range ts {
+	for _, p := range set.candidates(m) {
+		for _, t := range p.Targets {
 			if t.StartEvent == event && !slices.Contains(out, t.Metric) {
 				out = append(out, t.Metric)
 			}

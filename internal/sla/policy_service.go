@@ -205,18 +205,19 @@ func pickTarget(ts []Target, metric, priority, grade string) (Target, bool) {
 // policy, or the most specific enabled policy covering m that has a target
 // for the metric. It returns ENotFound ("error.sla.no_policy") when none does.
 func (s *Service) resolve(ctx context.Context, policyID int64, m Match, metric string) (*Policy, Target, error) {
-	ids := []int64{policyID}
-	if policyID == 0 {
-		var err error
-		if ids, err = s.candidatePolicies(ctx, m); err != nil {
-			return nil, Target{}, err
-		}
+	set, err := s.policySet(ctx)
+	if err != nil {
+		return nil, Target{}, err
 	}
-	for _, id := range ids {
-		p, err := s.loadPolicy(ctx, id)
-		if err != nil {
-			return nil, Target{}, err
+	ps := set.candidates(m)
+	if policyID != 0 {
+		p := set.byID[policyID]
+		if p == nil {
+			return nil, Target{}, errs.NotFound("error.sla.policy_not_found")
 		}
+		ps = []*Policy{p}
+	}
+	for _, p := range ps {
 		if t, ok := pickTarget(p.Targets, metric, m.Priority, m.Grade); ok {
 			return p, t, nil
 		}

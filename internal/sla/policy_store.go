@@ -112,29 +112,6 @@ func (s *Service) listPolicies(ctx context.Context) ([]Policy, error) {
 	return out, nil
 }
 
-// candidatePolicies returns the ids of the enabled policies that cover m,
-// the most specific first: a deeper site, then a category, then a case type.
-func (s *Service) candidatePolicies(ctx context.Context, m Match) ([]int64, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id FROM sla_policies
-		WHERE enabled = TRUE AND (case_type = '' OR case_type = ?) AND (category = '' OR category = ?)
-		  AND (node_path = '' OR ? LIKE node_path || '%')
-		ORDER BY LENGTH(node_path) DESC, CASE WHEN category = '' THEN 1 ELSE 0 END, CASE WHEN case_type = '' THEN 1 ELSE 0 END, id
-		LIMIT 50`, m.CaseType, m.Category, m.NodePath)
-	if err != nil {
-		return nil, fmt.Errorf("sla: match policy: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // writePolicy inserts (id 0) or updates a policy row in the open transaction
 // and returns its id. A key in use is EInvalid on "key".
 func (s *Service) writePolicy(ctx context.Context, tx *db.Tx, p *Policy) (int64, error) {
@@ -145,6 +122,9 @@ func (s *Service) writePolicy(ctx context.Context, tx *db.Tx, p *Policy) (int64,
 	var node any
 	if p.NodeID != nil {
 		node = *p.NodeID
+	}
+	if err := s.touchPolicies(ctx, tx); err != nil {
+		return 0, err
 	}
 	if p.ID == 0 {
 		var id int64

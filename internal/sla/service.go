@@ -33,6 +33,8 @@ type Service struct {
 	// AfterBreach, when set, is called once a breach has committed, with the
 	// cycle's deadline: the benchmark measures detection lag with it.
 	AfterBreach func(cycleID int64, dueAt time.Time)
+
+	policies policyCache
 }
 
 // New returns the SLA service. It registers its timer handler on tm and its
