@@ -678,7 +678,7 @@ const timerCatchBPMN = `<?xml version="1.0"?><definitions xmlns="http://www.omg.
 
 // BenchmarkTimerLag makes 100,000 timers pending, due over the next minute
 // (1,667 a second), and lets the in-process scheduler fire them, each in
-// its own transaction (River's workers do not run: no backstop); it
+// its own transaction; it
 // reports how late each fired: fired_at − due_at. "noop" timers have a
 // handler that does nothing: the scheduler alone. "process" timers are
 // timer catch events of 100,000 waiting instances: each firing is an
@@ -751,8 +751,8 @@ func BenchmarkTimerLag(b *testing.B) {
 }
 
 // seedNoopTimers writes the timers straight into their table, as if
-// scheduled long ago (setup only: Schedule also queues a River backstop
-// job per timer, which does not run here).
+// scheduled long ago (setup only: fewer, larger transactions than
+// Schedule's one per timer).
 func seedNoopTimers(b *testing.B, d *db.DB, s *engineStack, count int, due func(k int) time.Time) {
 	ctx := context.Background()
 	s.timers.Handle("bench.noop", func(context.Context, timers.Timer) error { return nil })

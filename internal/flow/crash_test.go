@@ -250,7 +250,7 @@ func crashRun(t *testing.T, cfg db.Config) {
 	go func() { s.timers.Run(runCtx); close(done) }()
 	began = time.Now()
 	waitTimers(t, d, pending)
-	t.Logf("after restart: pending timers fired and backstop jobs done in %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("after restart: pending timers fired in %v", time.Since(began).Round(time.Millisecond))
 	stop()
 	<-done
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -491,24 +491,21 @@ func checkCrashInstances(t *testing.T, d *db.DB) map[int64]*machine.State {
 	return states
 }
 
-// waitTimers waits until none of the timers is pending, and the River
-// backstop jobs have run too (each must then find its timer fired).
+// waitTimers waits until none of the timers is pending: the first poll
+// after the restart finds those that fell due while nothing ran.
 func waitTimers(t *testing.T, d *db.DB, ids []string) {
 	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var pending, jobsLeft int
+		var pending int
 		if err := d.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM timers WHERE state = 'pending'`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'timers.fire' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&jobsLeft); err != nil {
-			t.Fatal(err)
-		}
-		if pending == 0 && jobsLeft == 0 {
+		if pending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 60 s: %d timers pending, %d backstop jobs not done (of %d pending at restart)", pending, jobsLeft, len(ids))
+			t.Fatalf("after 60 s: %d timers pending (of %d pending at restart)", pending, len(ids))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -1,16 +1,19 @@
 // Package timers keeps durable deadlines. A timer is a row written in the
 // transaction of the change that sets it; it fires exactly once, in its own
-// transaction that also holds whatever the handler does. Two mechanisms fire
-// it and the row's state decides which one wins:
+// transaction that also holds whatever the handler does.
 //
-//   - an in-process scheduler that looks a few seconds ahead and fires each
-//     timer at its instant (River's scheduler works in 5-second steps, too
-//     coarse for a 10-minute acknowledgement deadline);
-//   - a River job per timer, scheduled a little after the instant, which fires
-//     it when no process was up at the time, and retries a failing handler.
+// Every instance runs a scheduler that reads the pending rows coming due
+// within a few seconds, at start and every half second, and fires each at
+// its instant (River's scheduler works in 5-second steps, too coarse for a
+// 10-minute acknowledgement deadline). Timers that fell due while no
+// instance ran are read by the first poll after a start. Several instances
+// may race for a timer: the UPDATE that claims it lets exactly one through.
+// A failing handler rolls its firing back; the timer records the attempt
+// and the error and waits, longer after each failure, before the next try.
 //
-// Several server instances may race for a timer: the UPDATE that claims it
-// lets exactly one through.
+// Earlier versions also queued a River job per timer as a backstop; the
+// row alone is durable, so a timer costs one INSERT. The worker stays
+// registered for jobs such versions left queued.
 package timers
 
 import (
@@ -47,7 +50,7 @@ type Handler func(ctx context.Context, t Timer) error
 type Config struct {
 	Poll      time.Duration // how often the database is read for timers coming due
 	Lookahead time.Duration // how far ahead a read looks
-	Backstop  time.Duration // River fires a timer this long after its instant if nothing else did
+	Retry     time.Duration // the wait after a handler's first failure; it doubles with each next one, up to an hour
 	Batch     int           // timers read per poll
 	Workers   int           // timers fired at once
 	// FireBatch caps how many timers that are due together one transaction
@@ -57,11 +60,14 @@ type Config struct {
 	FireBatch int
 }
 
-// DefaultConfig fires within a few milliseconds of the instant while the
-// process runs, and within Backstop plus River's 5-second step otherwise.
+// DefaultConfig fires within a few milliseconds of the instant while a
+// process runs, and at the first poll after a start otherwise.
 func DefaultConfig() Config {
-	return Config{Poll: 500 * time.Millisecond, Lookahead: 3 * time.Second, Backstop: 3 * time.Second, Batch: 5000, Workers: 4, FireBatch: 64}
+	return Config{Poll: 500 * time.Millisecond, Lookahead: 3 * time.Second, Retry: 30 * time.Second, Batch: 5000, Workers: 4, FireBatch: 64}
 }
+
+// maxRetry caps the wait between two tries of a failing timer.
+const maxRetry = time.Hour
 
 // Service schedules and fires timers.
 type Service struct {
@@ -73,7 +79,6 @@ type Service struct {
 	handlers map[string]Handler
 	queue    dueHeap
 	queued   map[int64]bool
-	backoff  map[int64]time.Time // failed timers wait before the next try here
 	wake     chan struct{}
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -81,7 +86,8 @@ type Service struct {
 	fired int64
 }
 
-// New returns a timer service and registers its backstop worker on q.
+// New returns a timer service and registers on q the worker of the backstop
+// jobs that earlier versions queued.
 func New(d *db.DB, q *jobs.Queue, log *slog.Logger, cfg Config) *Service {
 	if cfg.Poll == 0 {
 		cfg = DefaultConfig()
@@ -89,7 +95,10 @@ func New(d *db.DB, q *jobs.Queue, log *slog.Logger, cfg Config) *Service {
 	if cfg.FireBatch <= 0 {
 		cfg.FireBatch = 1
 	}
-	s := &Service{db: d, q: q, log: log, cfg: cfg, handlers: map[string]Handler{}, queued: map[int64]bool{}, backoff: map[int64]time.Time{},
+	if cfg.Retry <= 0 {
+		cfg.Retry = DefaultConfig().Retry
+	}
+	s := &Service{db: d, q: q, log: log, cfg: cfg, handlers: map[string]Handler{}, queued: map[int64]bool{},
 		wake: make(chan struct{}, 1), Now: func() time.Time { return time.Now().UTC() }}
 	jobs.Register(q, &backstopWorker{s: s})
 	return s
@@ -102,7 +111,7 @@ func (s *Service) Handle(kind string, h Handler) {
 	s.handlers[kind] = h
 }
 
-// FireArgs is the River job that backs a timer up.
+// FireArgs is the backstop job earlier versions queued with each timer.
 type FireArgs struct {
 	TimerID int64 `json:"timer_id"`
 }
@@ -141,16 +150,12 @@ func (s *Service) Schedule(ctx context.Context, kind, subject string, at time.Ti
 	if err != nil {
 		return 0, fmt.Errorf("timers: schedule %s: %w", kind, err)
 	}
-	if _, err := s.q.Insert(ctx, FireArgs{TimerID: id}, &river.InsertOpts{ScheduledAt: at.Add(s.cfg.Backstop), MaxAttempts: 25}); err != nil {
-		return 0, err
-	}
 	tx.AfterCommit(func() { s.offer(id, at) })
 	return id, nil
 }
 
 // Cancel cancels a pending timer in the caller's transaction. Cancelling a
-// timer that fired or was cancelled already is not an error. Its backstop job
-// will find it cancelled and do nothing.
+// timer that fired or was cancelled already is not an error.
 func (s *Service) Cancel(ctx context.Context, id int64) error {
 	_, err := db.TxOrFail(ctx).ExecContext(ctx, `UPDATE timers SET state = 'cancelled' WHERE id = ? AND state = 'pending'`, id)
 	if err != nil {
@@ -168,8 +173,10 @@ func (s *Service) CancelSubject(ctx context.Context, kind, subject string) error
 	return nil
 }
 
-// Fire fires one timer now if it is still pending, running its handler in
-// the same transaction. It reports whether this call fired it.
+// Fire fires one timer now if it is still pending (whatever its retry
+// time), running its handler in the same transaction. It reports whether
+// this call fired it. When the handler fails, the timer stays pending and
+// records the failure and the time of its next try.
 func (s *Service) Fire(ctx context.Context, id int64) (bool, error) {
 	fired := false
 	err := s.db.WithTxAt(ctx, s.Now(), func(ctx context.Context, tx *db.Tx) error {
@@ -179,6 +186,7 @@ func (s *Service) Fire(ctx context.Context, id int64) (bool, error) {
 	})
 	if err != nil {
 		fired = false
+		s.failed(ctx, id, err)
 	}
 	if fired {
 		s.mu.Lock()
@@ -262,6 +270,38 @@ func (s *Service) fireIn(ctx context.Context, tx *db.Tx, id int64) (bool, error)
 	return true, nil
 }
 
+// failed records a failed firing: one more attempt, the error, and a retry
+// time that doubles with each failure.
+func (s *Service) failed(ctx context.Context, id int64, cause error) {
+	err := s.db.WithTxAt(context.WithoutCancel(ctx), s.Now(), func(ctx context.Context, tx *db.Tx) error {
+		var attempts int
+		err := tx.QueryRowContext(ctx, `UPDATE timers SET attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending' RETURNING attempts`,
+			truncate(cause.Error(), 2000), id).Scan(&attempts)
+		if db.IsNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		wait := s.cfg.Retry
+		for i := 1; i < attempts && wait < maxRetry; i++ {
+			wait *= 2
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE timers SET retry_at = ? WHERE id = ?`, db.Ms(tx.Now.Add(min(wait, maxRetry))), id)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("timers: recording a failure", "timer", id, "err", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
 // FiredCount returns how many timers this process fired.
 func (s *Service) FiredCount() int64 {
 	s.mu.Lock()
@@ -300,9 +340,6 @@ func (s *Service) Run(ctx context.Context) {
 				s.mu.Lock()
 				for _, id := range ids {
 					delete(s.queued, id)
-					if failed[id] != nil {
-						s.backoff[id] = s.Now().Add(30 * time.Second)
-					}
 				}
 				s.mu.Unlock()
 				for id, err := range failed {
@@ -356,10 +393,12 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// poll reads the timers coming due within the lookahead.
+// poll reads the timers coming due within the lookahead; a timer waiting
+// for its retry comes due at its retry time.
 func (s *Service) poll(ctx context.Context) {
-	horizon := s.Now().Add(s.cfg.Lookahead)
-	rows, err := s.db.R.QueryContext(ctx, s.db.Rebind(`SELECT id, due_at FROM timers WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?`), db.Ms(horizon), s.cfg.Batch)
+	horizon := db.Ms(s.Now().Add(s.cfg.Lookahead))
+	rows, err := s.db.R.QueryContext(ctx, s.db.Rebind(`SELECT id, CASE WHEN retry_at > due_at THEN retry_at ELSE due_at END FROM timers
+		WHERE state = 'pending' AND due_at <= ? AND (retry_at IS NULL OR retry_at <= ?) ORDER BY due_at LIMIT ?`), horizon, horizon, s.cfg.Batch)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("timers: poll", "err", err)
@@ -373,12 +412,6 @@ func (s *Service) poll(ctx context.Context) {
 		var id, due int64
 		if err := rows.Scan(&id, &due); err != nil {
 			return
-		}
-		if until, ok := s.backoff[id]; ok {
-			if s.Now().Before(until) {
-				continue
-			}
-			delete(s.backoff, id)
 		}
 		if !s.queued[id] {
 			s.queued[id] = true

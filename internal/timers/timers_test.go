@@ -100,7 +100,7 @@ func TestFiresOnTimeOnceAndCommitsWithItsEffects(t *testing.T) {
 			t.Fatal("cancelled timer fired")
 		}
 		mu.Unlock()
-		// The backstop job (River) finds them fired and does nothing.
+		// Firing again (another instance, late) finds them fired and does nothing.
 		for _, id := range []int64{soon, later, gone} {
 			if ok, err := s.Fire(context.Background(), id); ok || err != nil {
 				t.Fatalf("second firing of %d: %v %v", id, ok, err)
@@ -245,6 +245,61 @@ func TestDueTogetherFireInBatches(t *testing.T) {
 		defer mu.Unlock()
 		if len(txs) >= n-1 {
 			t.Fatalf("%d transactions for %d timers due together: no batching", len(txs), n-1)
+		}
+	})
+}
+
+// A failing handler's timer records each failure and waits, longer each
+// time, before its scheduler tries again; the wait is in the row, so every
+// instance and a restart keep it.
+func TestFailuresAreRecordedAndWaitBeforeTheNextTry(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		q := jobs.New(d, log)
+		cfg := timers.DefaultConfig()
+		cfg.Poll, cfg.Retry = 20*time.Millisecond, 300*time.Millisecond
+		s := timers.New(d, q, log, cfg)
+		if err := q.Build(false); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var tries []time.Time
+		s.Handle("down", func(ctx context.Context, tm timers.Timer) error {
+			mu.Lock()
+			defer mu.Unlock()
+			tries = append(tries, time.Now())
+			if len(tries) < 3 {
+				return errors.New("gateway down")
+			}
+			return nil
+		})
+		id := schedule(t, d, s, "down", "x", time.Now())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) && state(t, d, id) != "fired" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		var attempts int
+		var lastErr string
+		if err := d.Q(ctx).QueryRowContext(context.Background(), `SELECT attempts, last_error FROM timers WHERE id = ?`, id).Scan(&attempts, &lastErr); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if state(t, d, id) != "fired" || len(tries) != 3 || attempts != 3 || lastErr != "timers: down x: gateway down" {
+			t.Fatalf("state %s, %d tries, attempts %d, last error %q", state(t, d, id), len(tries), attempts, lastErr)
+		}
+		// The retry times are stored to the millisecond: 300 ms after the
+		// first failure, 600 ms after the second.
+		if gap := tries[1].Sub(tries[0]); gap < 299*time.Millisecond {
+			t.Errorf("second try %v after the first", gap)
+		}
+		if gap := tries[2].Sub(tries[1]); gap < 599*time.Millisecond {
+			t.Errorf("third try %v after the second", gap)
 		}
 	})
 }
