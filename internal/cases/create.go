@@ -143,30 +143,41 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Created, error) 
 }
 
 func (s *Service) create(ctx context.Context, in CreateInput, l *location) (*Created, error) {
+	// What can be read before the write transaction is: the writer is
+	// SQLite's one and only, and every read done here runs in parallel.
 	out := &Created{Duplicates: []string{}}
+	if l.unitID != nil && l.category != nil {
+		dups, err := s.openNumbers(ctx, *l.unitID, l.category.ID)
+		if err != nil {
+			return nil, err
+		}
+		out.Duplicates = dups
+	}
+	process := s.processFor(ctx, in.Type, in.SiteID)
+	var phoneEnc string
+	if in.ContactPhone != "" {
+		if s.vault == nil {
+			return nil, fmt.Errorf("cases: no personal-data key configured")
+		}
+		var err error
+		if phoneEnc, err = s.vault.Seal("case.contact_phone", in.ContactPhone); err != nil {
+			return nil, err
+		}
+	}
+	var catID any
+	if l.category != nil {
+		catID = l.category.ID
+	}
+	var createdBy any
+	if p := auth.FromContext(ctx); p != nil {
+		createdBy = p.StaffID
+	}
+	var id int64
 	err := s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		number, err := s.nextNumber(ctx, tx, in.SiteID, in.Type)
 		if err != nil {
 			return err
 		}
-		var phoneEnc string
-		if in.ContactPhone != "" {
-			if s.vault == nil {
-				return fmt.Errorf("cases: no personal-data key configured")
-			}
-			if phoneEnc, err = s.vault.Seal("case.contact_phone", in.ContactPhone); err != nil {
-				return err
-			}
-		}
-		var catID any
-		if l.category != nil {
-			catID = l.category.ID
-		}
-		var createdBy any
-		if p := auth.FromContext(ctx); p != nil {
-			createdBy = p.StaffID
-		}
-		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO cases (number, type, category_id, site_id, node_path, unit_id, household_id, butler_id, area, priority, source,
 			description, contact_name, contact_phone_enc, preferred_time, state, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -182,14 +193,19 @@ func (s *Service) create(ctx context.Context, in CreateInput, l *location) (*Cre
 		if l.butlerID != nil {
 			vars["butler"] = strconv.FormatInt(*l.butlerID, 10)
 		}
-		st, err := s.flow.StartSystem(ctx, flow.StartInput{DefinitionKey: s.processFor(ctx, in.Type, in.SiteID), BusinessKey: number, SiteID: &in.SiteID, Variables: vars})
+		st, err := s.flow.StartSystem(ctx, flow.StartInput{DefinitionKey: process, BusinessKey: number, SiteID: &in.SiteID, Variables: vars})
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET instance_id = ? WHERE id = ?`, st.ID, id); err != nil {
+		clocks, err := s.clocks(ctx, id, "created", in.Type, l, in.Priority)
+		if err != nil {
 			return err
 		}
-		if err := s.signal(ctx, id, "created", in.Type, l, in.Priority); err != nil {
+		var due any
+		if clocks != nil {
+			due = earliestDue(clocks.Started)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET instance_id = ?, due_at = ? WHERE id = ?`, st.ID, due, id); err != nil {
 			return err
 		}
 		if l.butlerID != nil && s.notify != nil {
@@ -198,28 +214,36 @@ func (s *Service) create(ctx context.Context, in CreateInput, l *location) (*Cre
 				return err
 			}
 		}
-		c, err := s.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		out.Case = c
-		if l.unitID != nil && l.category != nil {
-			rows, err := tx.QueryContext(ctx, `SELECT number FROM cases WHERE unit_id = ? AND category_id = ? AND state <> 'closed' AND id <> ? ORDER BY id DESC LIMIT 5`, *l.unitID, l.category.ID, id)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var n string
-				if err := rows.Scan(&n); err == nil {
-					out.Duplicates = append(out.Duplicates, n)
-				}
-			}
-			rows.Close()
-		}
-		s.publish(ctx, c, "case.created")
+		s.publish(ctx, &Case{ID: id, Number: number, State: StateNew, ButlerID: l.butlerID, NodePath: l.path}, "case.created")
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Read back after the commit (or in the caller's transaction).
+	if out.Case, err = s.load(ctx, s.db.Q(ctx), id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// openNumbers lists the numbers of the latest open cases of a unit in a
+// category: the duplicate hint.
+func (s *Service) openNumbers(ctx context.Context, unitID, categoryID int64) ([]string, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT number FROM cases WHERE unit_id = ? AND category_id = ? AND state <> 'closed' ORDER BY id DESC LIMIT 5`, unitID, categoryID)
+	if err != nil {
+		return nil, fmt.Errorf("cases: duplicates: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 func clip(s string, n int) string {
@@ -244,17 +268,22 @@ func (s *Service) processFor(ctx context.Context, typ string, siteID int64) stri
 // signal tells the SLA engine about a case event and stores the nearest open
 // deadline on the case, for the inbox order.
 func (s *Service) signal(ctx context.Context, id int64, event, typ string, l *location, priority string) error {
+	if res, err := s.clocks(ctx, id, event, typ, l, priority); err != nil || res == nil {
+		return err
+	}
+	return s.refreshDue(ctx, id)
+}
+
+// clocks tells the SLA engine about a case event; nil without an SLA engine.
+func (s *Service) clocks(ctx context.Context, id int64, event, typ string, l *location, priority string) (*sla.SignalResult, error) {
 	if s.sla == nil {
-		return nil
+		return nil, nil
 	}
 	m := sla.Match{CaseType: typ, Priority: priority, NodePath: l.sitePath}
 	if l.category != nil {
 		m.Category = l.category.Code
 	}
-	if _, err := s.sla.Signal(ctx, sla.SignalInput{Subject: subject(id), Event: event, Match: m}); err != nil {
-		return err
-	}
-	return s.refreshDue(ctx, id)
+	return s.sla.Signal(ctx, sla.SignalInput{Subject: subject(id), Event: event, Match: m})
 }
 
 func (s *Service) refreshDue(ctx context.Context, id int64) error {
@@ -265,6 +294,13 @@ func (s *Service) refreshDue(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	_, err = db.TxOrFail(ctx).ExecContext(ctx, `UPDATE cases SET due_at = ? WHERE id = ?`, earliestDue(cycles), id)
+	return err
+}
+
+// earliestDue is the nearest deadline of the running cycles (milliseconds),
+// or nil.
+func earliestDue(cycles []sla.Cycle) any {
 	var due any
 	for _, c := range cycles {
 		if c.State != sla.StateRunning || c.DueAt == nil {
@@ -274,8 +310,7 @@ func (s *Service) refreshDue(ctx context.Context, id int64) error {
 			due = db.Ms(*c.DueAt)
 		}
 	}
-	_, err = db.TxOrFail(ctx).ExecContext(ctx, `UPDATE cases SET due_at = ? WHERE id = ?`, due, id)
-	return err
+	return due
 }
 
 // publish pushes a case change to the butler, the assignee and the site.

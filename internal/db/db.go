@@ -66,6 +66,7 @@ type DB struct {
 	// database/sql cannot serve (LISTEN for live updates across instances).
 	URL     string
 	rebinds sync.Map // query text -> rebound text (PostgreSQL)
+	group   *group   // SQLite: write transactions committed in groups
 }
 
 // Open opens the database described by cfg. It does not migrate.
@@ -133,7 +134,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(cfg.MaxConns)
 	r.SetMaxIdleConns(cfg.MaxConns)
-	return &DB{Dialect: SQLite, W: w, R: r}, nil
+	d := &DB{Dialect: SQLite, W: w, R: r}
+	d.group = newGroup(d)
+	return d, nil
 }
 
 // openSQLitePool opens a pool whose connections keep their statements
@@ -148,6 +151,9 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	if d.group != nil {
+		d.group.close()
+	}
 	err := d.W.Close()
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())

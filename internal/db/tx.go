@@ -54,6 +54,9 @@ func (d *DB) WithTxAt(ctx context.Context, now time.Time, fn func(ctx context.Co
 }
 
 func (d *DB) withNewTx(ctx context.Context, now time.Time, fn func(ctx context.Context, tx *Tx) error) (err error) {
+	if d.group != nil {
+		return d.group.run(ctx, now, fn)
+	}
 	stx, err := d.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)

@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,23 +115,34 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Cycle, error) {
 	}
 	var out *Cycle
 	err := s.withTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		ids, err := s.openCycleIDs(ctx, in.Subject, in.Metric)
+		set, err := s.policySet(ctx)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			out, err = s.Cycle(ctx, ids[0])
-			return err
-		}
-		out, err = s.startCycle(ctx, tx, in, nil)
+		out, err = s.startIn(ctx, tx, set, in)
 		return err
 	})
 	return out, err
 }
 
-// startCycle inserts a new cycle (the next in seq) and schedules it.
-func (s *Service) startCycle(ctx context.Context, tx *db.Tx, in StartInput, previous *Cycle) (*Cycle, error) {
-	p, t, err := s.resolve(ctx, in.PolicyID, in.Match, in.Metric)
+// startIn is Start in tx with the policies of set.
+func (s *Service) startIn(ctx context.Context, tx *db.Tx, set *policySet, in StartInput) (*Cycle, error) {
+	var seq int
+	var open sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), MAX(CASE WHEN state IN ('running', 'paused') THEN id END) FROM sla_cycles WHERE subject = ? AND metric = ?`,
+		in.Subject, in.Metric).Scan(&seq, &open)
+	if err != nil {
+		return nil, fmt.Errorf("sla: cycles of %s: %w", in.Subject, err)
+	}
+	if open.Valid {
+		return s.Cycle(ctx, open.Int64)
+	}
+	return s.startCycle(ctx, tx, set, in, nil, seq+1)
+}
+
+// startCycle inserts cycle number seq of a metric and schedules it.
+func (s *Service) startCycle(ctx context.Context, tx *db.Tx, set *policySet, in StartInput, previous *Cycle, seq int) (*Cycle, error) {
+	p, t, err := set.resolve(in.PolicyID, in.Match, in.Metric)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +153,6 @@ func (s *Service) startCycle(ctx context.Context, tx *db.Tx, in StartInput, prev
 	at := in.At
 	if at.IsZero() {
 		at = tx.Now
-	}
-	var seq int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM sla_cycles WHERE subject = ? AND metric = ?`, in.Subject, in.Metric).Scan(&seq); err != nil {
-		return nil, fmt.Errorf("sla: next cycle of %s: %w", in.Subject, err)
 	}
 	tid := t.ID
 	c := &Cycle{Subject: in.Subject, Metric: in.Metric, Seq: seq, PolicyID: p.ID, TargetID: &tid, Priority: in.Match.Priority, Grade: in.Match.Grade,
@@ -370,6 +378,10 @@ func (s *Service) Reopen(ctx context.Context, subject string, metrics ...string)
 		if err != nil {
 			return err
 		}
+		set, err := s.policySet(ctx)
+		if err != nil {
+			return err
+		}
 		if len(latest) == 0 {
 			return errs.NotFound("error.sla.cycle_not_found")
 		}
@@ -384,7 +396,7 @@ func (s *Service) Reopen(ctx context.Context, subject string, metrics ...string)
 			}
 			in := StartInput{Subject: subject, Metric: prev.Metric, PolicyID: prev.PolicyID, HolderID: prev.HolderID,
 				Match: Match{Priority: prev.Priority, Grade: prev.Grade, NodePath: prev.NodePath}}
-			c, err := s.startCycle(ctx, tx, in, &prev)
+			c, err := s.startCycle(ctx, tx, set, in, &prev, prev.Seq+1)
 			if err != nil {
 				return err
 			}
@@ -489,16 +501,17 @@ func (s *Service) Signal(ctx context.Context, in SignalInput) (*SignalResult, er
 			}
 			res.Stopped = append(res.Stopped, *c)
 		}
-		metrics, err := s.metricsStartedBy(ctx, in.Match, in.Event)
+		set, err := s.policySet(ctx)
 		if err != nil {
 			return err
 		}
+		metrics := set.metricsStartedBy(in.Match, in.Event)
 		for _, m := range metrics {
-			_, t, err := s.resolve(ctx, 0, in.Match, m)
+			_, t, err := set.resolve(0, in.Match, m)
 			if err != nil || t.StartEvent != in.Event {
 				continue // another policy or target governs this metric
 			}
-			c, err := s.Start(ctx, StartInput{Subject: in.Subject, Metric: m, Match: in.Match, HolderID: in.HolderID, At: in.At})
+			c, err := s.startIn(ctx, tx, set, StartInput{Subject: in.Subject, Metric: m, Match: in.Match, HolderID: in.HolderID, At: in.At})
 			if err != nil {
 				return err
 			}
@@ -511,11 +524,7 @@ func (s *Service) Signal(ctx context.Context, in SignalInput) (*SignalResult, er
 
 // metricsStartedBy lists the metrics that some target of a policy covering
 // m starts on event.
-func (s *Service) metricsStartedBy(ctx context.Context, m Match, event string) ([]string, error) {
-	set, err := s.policySet(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (set *policySet) metricsStartedBy(m Match, event string) []string {
 	var out []string
 	for _, p := range set.candidates(m) {
 		for _, t := range p.Targets {
@@ -524,5 +533,5 @@ func (s *Service) metricsStartedBy(ctx context.Context, m Match, event string) (
 			}
 		}
 	}
-	return out, nil
+	return out
 }

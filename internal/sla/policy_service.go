@@ -204,11 +204,7 @@ func pickTarget(ts []Target, metric, priority, grade string) (Target, bool) {
 // resolve finds the policy and target for a metric of a subject: the given
 // policy, or the most specific enabled policy covering m that has a target
 // for the metric. It returns ENotFound ("error.sla.no_policy") when none does.
-func (s *Service) resolve(ctx context.Context, policyID int64, m Match, metric string) (*Policy, Target, error) {
-	set, err := s.policySet(ctx)
-	if err != nil {
-		return nil, Target{}, err
-	}
+func (set *policySet) resolve(policyID int64, m Match, metric string) (*Policy, Target, error) {
 	ps := set.candidates(m)
 	if policyID != 0 {
 		p := set.byID[policyID]
