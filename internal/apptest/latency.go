@@ -80,3 +80,45 @@ func CPUTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Paced sends n requests at a fixed rate (per second) from workers
+// concurrent clients, as independent callers arrive (an open loop), and
+// records each request's latency from the instant it was due to be sent:
+// a request that waited for a free client counts its wait, so a stall is
+// not hidden by the clients slowing down (coordinated omission). It
+// returns the time from the first due instant to the last completion and
+// the first error of do.
+func Paced(rate float64, n, workers int, do func() error, lat *Latencies) (time.Duration, error) {
+	due := make(chan time.Time, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for at := range due {
+				if wait := time.Until(at); wait > 0 {
+					time.Sleep(wait)
+				}
+				err := do()
+				lat.Add(time.Since(at))
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	start := time.Now().Add(10 * time.Millisecond)
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := range n {
+		due <- start.Add(time.Duration(i) * interval)
+	}
+	close(due)
+	wg.Wait()
+	return time.Since(start), first
+}

@@ -66,7 +66,8 @@ type DB struct {
 	// database/sql cannot serve (LISTEN for live updates across instances).
 	URL     string
 	rebinds sync.Map // query text -> rebound text (PostgreSQL)
-	group   *group   // SQLite: write transactions committed in groups
+	group   *group        // SQLite: write transactions committed in groups
+	ckpt    *checkpointer // SQLite: checkpoints outside the writer's commits
 }
 
 // Open opens the database described by cfg. It does not migrate.
@@ -115,7 +116,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// busy_timeout comes first so the pragmas after it wait instead of failing.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(" + string(cfg.Sync) + ")&_pragma=temp_store(memory)&_pragma=cache_size(-32000)"
-	w, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas + "&_txlock=immediate")
+	w, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas + "&_txlock=immediate" + fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerAutoCheckpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +135,16 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(cfg.MaxConns)
 	r.SetMaxIdleConns(cfg.MaxConns)
+	ck, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
 	d := &DB{Dialect: SQLite, W: w, R: r}
 	d.group = newGroup(d)
+	d.ckpt = startCheckpointer(ck)
 	return d, nil
 }
 
@@ -154,7 +163,11 @@ func (d *DB) Close() error {
 	if d.group != nil {
 		d.group.close()
 	}
-	err := d.W.Close()
+	var err error
+	if d.ckpt != nil {
+		err = d.ckpt.close()
+	}
+	err = errors.Join(err, d.W.Close())
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}
