@@ -172,11 +172,18 @@ func (s *Service) create(ctx context.Context, in CreateInput, l *location) (*Cre
 	if p := auth.FromContext(ctx); p != nil {
 		createdBy = p.StaffID
 	}
+	now := db.Now(ctx)
+	number, err := s.number(ctx, in.SiteID, in.Type, now)
+	if err != nil {
+		return nil, err
+	}
 	var id int64
-	err := s.db.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		number, err := s.nextNumber(ctx, tx, in.SiteID, in.Type)
-		if err != nil {
-			return err
+	err = s.db.WithTxAt(ctx, now, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		if number == "" {
+			if number, err = s.nextNumber(ctx, in.SiteID, in.Type, now); err != nil {
+				return err
+			}
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO cases (number, type, category_id, site_id, node_path, unit_id, household_id, butler_id, area, priority, source,
 			description, contact_name, contact_phone_enc, preferred_time, state, created_by, created_at, updated_at)

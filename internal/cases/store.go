@@ -108,16 +108,39 @@ func (s *Service) event(ctx context.Context, tx *db.Tx, caseID int64, kind strin
 
 // nextNumber hands out the case number of a site, type and local day:
 // BX-20261127-0001. The counter row is updated in the caller's transaction.
-func (s *Service) nextNumber(ctx context.Context, tx *db.Tx, siteID int64, typ string) (string, error) {
+// See number for where that transaction is.
+func (s *Service) nextNumber(ctx context.Context, siteID int64, typ string, now time.Time) (string, error) {
 	prefix := numberPrefix[typ]
-	day := tx.Now.In(shanghai).Format("20060102")
+	day := now.In(shanghai).Format("20060102")
 	var n int
-	err := tx.QueryRowContext(ctx, `INSERT INTO case_numbers (site_id, prefix, day, last) VALUES (?, ?, ?, 1)
+	err := db.TxOrFail(ctx).QueryRowContext(ctx, `INSERT INTO case_numbers (site_id, prefix, day, last) VALUES (?, ?, ?, 1)
 		ON CONFLICT (site_id, prefix, day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, siteID, prefix, day).Scan(&n)
 	if err != nil {
 		return "", fmt.Errorf("cases: number: %w", err)
 	}
 	return prefix + "-" + day + "-" + fmt.Sprintf("%04d", n), nil
+}
+
+// number takes a new case's number before its create's transaction, or
+// returns "" to have it taken inside. On SQLite it is part of the create's
+// transaction: there is one writer anyway, and a create that fails gives
+// its number back. On PostgreSQL the counter row of a site, type and day is
+// every create's, and holding its lock for a whole create let one create
+// through at a time (some 120 a second whatever the clients); there the
+// number is taken in a short transaction of its own, committed first, so
+// a create that then fails leaves a gap in the day's numbers. A create
+// inside its caller's transaction takes it there.
+func (s *Service) number(ctx context.Context, siteID int64, typ string, now time.Time) (string, error) {
+	if s.db.Dialect == db.SQLite || db.TxFrom(ctx) != nil {
+		return "", nil
+	}
+	var n string
+	err := s.db.WithTxAt(ctx, now, func(ctx context.Context, _ *db.Tx) error {
+		var err error
+		n, err = s.nextNumber(ctx, siteID, typ, now)
+		return err
+	})
+	return n, err
 }
 
 var shanghai = func() *time.Location {
