@@ -206,7 +206,6 @@ func createCases(b *testing.B, target benchDB, clients, rate int) {
 	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	lat.Report(b, "")
 	apptest.ReportLoad(b)
-	db.ProfDump()
 }
 
 // The history the inbox benchmark runs on: two years of a property group
