@@ -127,11 +127,13 @@ func (in *taskInbox) take(instanceID int64) (int64, bool) {
 // BenchmarkThreeUserTasks starts the sequential three-user-task process
 // and completes its tasks one by one through the Go API (the System entry
 // points: no caller to check), each step its own transaction. One op is one
-// instance from start to end: four commits.
+// instance from start to end: four steps, each acknowledged after its
+// commit. With several goroutines, SQLite's steps that wait together share
+// a commit (group commit in internal/db).
 func BenchmarkThreeUserTasks(b *testing.B) {
 	src := benchModel(b)
 	for _, target := range benchTargets() {
-		for _, par := range []int{1, 8} {
+		for _, par := range []int{1, 8, 32} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", target.name, par), func(b *testing.B) {
 				ctx := context.Background()
 				s, err := newEngineStack(target.open(b), false)
@@ -192,173 +194,6 @@ func BenchmarkThreeUserTasks(b *testing.B) {
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "instances/s")
 				b.ReportMetric(float64(3*b.N)/elapsed.Seconds(), "completions/s")
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/instance")
-			})
-		}
-	}
-}
-
-// groupCommitter is a prototype of group commit: the steps of several
-// goroutines run in one transaction, each inside a savepoint so one
-// failing step rolls back alone, and are acknowledged only after the
-// transaction committed. The engine's steps join the transaction because
-// they find it in their context. What a real one needs beyond this: the
-// after-commit hooks of a step rolled back to its savepoint must be
-// dropped (here they would still run), and the statement cache must
-// prepare between batches.
-type groupCommitter struct {
-	d       *db.DB
-	steps   chan groupStep
-	max     int
-	commits atomic.Int64
-	stepsIn atomic.Int64 // steps committed
-}
-
-type groupStep struct {
-	fn   func(ctx context.Context) error
-	done chan error
-}
-
-// do runs fn in the next group and waits for its commit.
-func (g *groupCommitter) do(fn func(ctx context.Context) error) error {
-	done := make(chan error, 1)
-	g.steps <- groupStep{fn: fn, done: done}
-	return <-done
-}
-
-func (g *groupCommitter) run(ctx context.Context) {
-	for {
-		var batch []groupStep
-		select {
-		case s := <-g.steps:
-			batch = append(batch, s)
-		case <-ctx.Done():
-			return
-		}
-	more:
-		for len(batch) < g.max {
-			select {
-			case s := <-g.steps:
-				batch = append(batch, s)
-			default:
-				break more
-			}
-		}
-		stepErrs := make([]error, len(batch))
-		err := g.d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-			for i, s := range batch {
-				if _, err := tx.ExecContext(ctx, `SAVEPOINT step`); err != nil {
-					return err
-				}
-				if stepErrs[i] = s.fn(ctx); stepErrs[i] != nil {
-					if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT step`); err != nil {
-						return err
-					}
-				}
-				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT step`); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			g.commits.Add(1)
-			g.stepsIn.Add(int64(len(batch)))
-		}
-		for i, s := range batch {
-			if err != nil {
-				s.done <- err
-			} else {
-				s.done <- stepErrs[i]
-			}
-		}
-	}
-}
-
-// BenchmarkThreeUserTasksGroupCommit is BenchmarkThreeUserTasks with every
-// step submitted to one group committer: each goroutine still waits for
-// its step's commit before the next, but the steps of all goroutines that
-// wait together share a commit.
-func BenchmarkThreeUserTasksGroupCommit(b *testing.B) {
-	src := benchModel(b)
-	for _, target := range benchTargets() {
-		for _, par := range []int{8, 32} {
-			b.Run(fmt.Sprintf("%s/goroutines=%d", target.name, par), func(b *testing.B) {
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				d := target.open(b)
-				s, err := newEngineStack(d, false)
-				if err != nil {
-					b.Fatal(err)
-				}
-				def, err := s.flow.DeploySystem(ctx, src)
-				if err != nil {
-					b.Fatal(err)
-				}
-				inbox := &taskInbox{}
-				s.flow.Listen(inbox.hear)
-				gc := &groupCommitter{d: d, steps: make(chan groupStep), max: 64}
-				go gc.run(ctx)
-				one := func(grouped bool) error {
-					run := func(fn func(ctx context.Context) error) error {
-						if grouped {
-							return gc.do(fn)
-						}
-						return fn(ctx)
-					}
-					var st *flow.Started
-					if err := run(func(ctx context.Context) (err error) {
-						st, err = s.flow.StartSystem(ctx, flow.StartInput{DefinitionKey: def.Key})
-						return err
-					}); err != nil {
-						return err
-					}
-					for n := 0; ; n++ {
-						task, ok := inbox.take(st.ID)
-						if !ok {
-							if n != 3 {
-								return fmt.Errorf("instance %d: %d tasks, want 3", st.ID, n)
-							}
-							return nil
-						}
-						if err := run(func(ctx context.Context) error { return s.flow.Complete(ctx, task, nil) }); err != nil {
-							return err
-						}
-					}
-				}
-				if err := one(false); err != nil { // warms the statement cache
-					b.Fatal(err)
-				}
-				var left atomic.Int64
-				left.Store(int64(b.N))
-				var wg sync.WaitGroup
-				errc := make(chan error, par)
-				b.ReportAllocs()
-				b.ResetTimer()
-				began, cpu0 := time.Now(), cpuTime()
-				for g := 0; g < par; g++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for left.Add(-1) >= 0 {
-							if err := one(true); err != nil {
-								errc <- err
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				elapsed, cpu := time.Since(began), cpuTime()-cpu0
-				b.StopTimer()
-				select {
-				case err := <-errc:
-					b.Fatal(err)
-				default:
-				}
-				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "instances/s")
-				b.ReportMetric(float64(3*b.N)/elapsed.Seconds(), "completions/s")
-				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/instance")
-				b.ReportMetric(float64(gc.stepsIn.Load())/float64(max(1, gc.commits.Load())), "steps/commit")
 			})
 		}
 	}
