@@ -65,7 +65,7 @@ type DB struct {
 	// URL is the PostgreSQL URL ("" for SQLite), for the connections that
 	// database/sql cannot serve (LISTEN for live updates across instances).
 	URL     string
-	rebinds sync.Map // query text -> rebound text (PostgreSQL)
+	rebinds sync.Map      // query text -> rebound text (PostgreSQL)
 	group   *group        // SQLite: write transactions committed in groups
 	ckpt    *checkpointer // SQLite: checkpoints outside the writer's commits
 }

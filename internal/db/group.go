@@ -149,6 +149,7 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 	began := time.Now()
 	var ok []*groupCall
 	var broken error // the transaction itself failed: nothing in it may commit
+	ran := false     // a call has run in the transaction
 	exec := func(q string) {
 		if broken == nil {
 			if _, err := stx.ExecContext(ctx, q); err != nil {
@@ -157,23 +158,34 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 		}
 	}
 	n := 0
-	for _, c := range batch {
-		if n == groupMax || (n > 0 && time.Since(began) > groupSpan) {
-			break
-		}
-		n++
+	// runOne runs one call in stx; stop says the transaction rolled back.
+	runOne := func(c *groupCall) (stop bool) {
 		if err := c.ctx.Err(); err != nil {
 			skip(c, err)
-			continue
+			return false
 		}
 		if broken != nil {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
-			continue
+			return false
+		}
+		if !ran {
+			// The first call runs without a savepoint (a savepoint copies
+			// every page it changes aside): should it fail, the whole
+			// transaction is its alone and rolls back, and the calls after
+			// it go to a new one.
+			ran = true
+			c.turn <- stx
+			if err := <-c.yield; err != nil {
+				_ = stx.Rollback()
+				return true
+			}
+			ok = append(ok, c)
+			return false
 		}
 		exec(`SAVEPOINT g`)
 		if broken != nil {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
-			continue
+			return false
 		}
 		c.turn <- stx
 		if err := <-c.yield; err != nil {
@@ -182,6 +194,16 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 			ok = append(ok, c)
 		}
 		exec(`RELEASE g`)
+		return false
+	}
+	for _, c := range batch {
+		if n == groupMax || (n > 0 && time.Since(began) > groupSpan) {
+			break
+		}
+		n++
+		if runOne(c) {
+			return batch[n:]
+		}
 	}
 	switch {
 	case broken != nil:
