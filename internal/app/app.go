@@ -241,7 +241,7 @@ func (a *App) buildServer() error {
 		&flow.HTTP{E: a.Flow},
 		&housekeeping.HTTP{S: a.HK},
 		&flow.Pages{E: a.Flow, Dir: flowDirectory{org: a.Org}},
-		&live.HTTP{Hub: a.Live},
+		&live.HTTP{Hub: a.Live, Rules: map[string]live.TopicRule{"case": a.Cases.MayFollow}},
 		&sms.HTTP{S: a.SMS},
 	)
 	a.Server = s

@@ -130,6 +130,17 @@ func (s *Service) visible(p *auth.Principal, c *Case) bool {
 	return (c.AssigneeID != nil && *c.AssigneeID == p.StaffID) || (c.ButlerID != nil && *c.ButlerID == p.StaffID)
 }
 
+// MayFollow is the live stream's rule for "case:<id>" topics: the people
+// who may see the case may follow its changes.
+func (s *Service) MayFollow(ctx context.Context, p *auth.Principal, rest string) bool {
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || p == nil {
+		return false
+	}
+	c, err := s.load(ctx, s.db.Q(ctx), id)
+	return err == nil && s.visible(p, c)
+}
+
 // mayAct checks the caller's right to an action on this case: the action's
 // permission on the subtree, and for a technician's steps being the one who
 // holds the job (or a supervisor with case.force, recorded as on behalf).

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -18,9 +19,16 @@ func UserTopic(staffID int64) string { return "user:" + strconv.FormatInt(staffI
 // NodeTopic is the topic of an org subtree (a site's board).
 func NodeTopic(path string) string { return "node:" + path }
 
+// TopicRule decides whether a caller may follow the topics of one kind
+// ("case:17"); rest is what follows the colon.
+type TopicRule func(ctx context.Context, p *auth.Principal, rest string) bool
+
 // HTTP serves the event stream.
 type HTTP struct {
 	Hub *Hub
+	// Rules are the topic kinds modules own, by kind ("case"): the module
+	// decides who may follow one of its records.
+	Rules map[string]TopicRule
 	// Heartbeat keeps proxies from closing an idle stream.
 	Heartbeat time.Duration
 	// MaxAge ends a stream so clients reconnect (and re-authenticate).
@@ -34,20 +42,17 @@ func (h *HTTP) Routes() []web.Route {
 
 // allowed decides whether the caller may follow a topic: their own user
 // topic, a node topic for a subtree where they may view processes, and a
-// case topic when they work with cases.
-func allowed(p *auth.Principal, topic string) bool {
+// module's topic when its rule lets them.
+func (h *HTTP) allowed(ctx context.Context, p *auth.Principal, topic string) bool {
 	kind, rest, _ := strings.Cut(topic, ":")
 	switch kind {
 	case "user":
 		return rest == strconv.FormatInt(p.StaffID, 10)
 	case "node":
 		return p.Can(auth.PermFlowView, rest) || p.Can(auth.PermOrgView, rest)
-	case "case":
-		// A case's events carry its id, number and state only; anyone who
-		// works with cases may follow one (the page itself checks the case).
-		return p.CanAnywhere(auth.PermCaseView)
 	}
-	return false
+	rule := h.Rules[kind]
+	return rule != nil && rule(ctx, p, rest)
 }
 
 // stream serves text/event-stream for ?topic=a&topic=b (default: the
@@ -61,7 +66,7 @@ func (h *HTTP) stream(c *web.Ctx) error {
 		return errs.Invalid("topic", "error.field.too_long")
 	}
 	for _, t := range topics {
-		if !allowed(c.P, t) {
+		if !h.allowed(c.R.Context(), c.P, t) {
 			return errs.Forbidden()
 		}
 	}
