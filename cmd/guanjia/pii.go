@@ -8,6 +8,10 @@ import (
 	"strings"
 
 	"github.com/guanjia/guanjia/internal/app"
+	"github.com/guanjia/guanjia/internal/cases"
+	"github.com/guanjia/guanjia/internal/households"
+	"github.com/guanjia/guanjia/internal/pii"
+	"github.com/guanjia/guanjia/internal/portal"
 )
 
 // cmdPII runs the personal-data commands. "rekey" is step two of a key
@@ -31,7 +35,8 @@ func cmdPII(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer a.Close()
-	before, err := a.Households.KeyIDsInUse(ctx)
+	cols := append(append(append([]pii.Column{}, households.SealedColumns...), cases.SealedColumns...), portal.SealedColumns...)
+	before, err := pii.KeyIDsIn(ctx, a.DB, cols...)
 	if err != nil {
 		return err
 	}
@@ -39,11 +44,19 @@ func cmdPII(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	after, err := a.Households.KeyIDsInUse(ctx)
+	others := 0
+	for _, c := range append(append([]pii.Column{}, cases.SealedColumns...), portal.SealedColumns...) {
+		n, err := a.Vault.RekeyColumn(ctx, a.DB, c, *batch)
+		if err != nil {
+			return err
+		}
+		others += n
+	}
+	after, err := pii.KeyIDsIn(ctx, a.DB, cols...)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rekeyed %d people, %d phones to key %q\nkeys in use before: %s; after: %s\n", rep.People, rep.Phones,
+	fmt.Fprintf(stdout, "rekeyed %d people, %d phones, %d case and portal values to key %q\nkeys in use before: %s; after: %s\n", rep.People, rep.Phones, others,
 		a.Vault.CurrentKeyID(), strings.Join(before, ", "), strings.Join(after, ", "))
 	return nil
 }

@@ -73,6 +73,10 @@ func (s *Service) load(ctx context.Context, q db.Querier, id int64) (*Case, erro
 	return c, nil
 }
 
+// SealedColumns are the service desk's sealed values, for a key rotation
+// (pii.Vault.RekeyColumn).
+var SealedColumns = []pii.Column{{Table: "cases", Key: "id", Sealed: "contact_phone_enc", Field: "case.contact_phone"}}
+
 // contactPhone returns the clear contact phone of a case ("" when none),
 // for texting the resident; never shown on a page.
 func (s *Service) contactPhone(ctx context.Context, id int64) string {

@@ -3,9 +3,8 @@ package households
 import (
 	"context"
 	"fmt"
-	"strings"
-
 	"github.com/guanjia/guanjia/internal/db"
+	"github.com/guanjia/guanjia/internal/pii"
 )
 
 // RekeyReport counts what a rekey changed.
@@ -119,28 +118,15 @@ func (s *Service) rekeyPerson(ctx context.Context, tx *db.Tx, id int64) (int, er
 	return len(phones), nil
 }
 
+// SealedColumns are the module's sealed values, for the key report.
+var SealedColumns = []pii.Column{
+	{Table: "person_phones", Key: "id", Sealed: "phone_enc", Field: fieldPhone},
+	{Table: "household_people", Key: "id", Sealed: "id_number_enc", Field: fieldIDNumber},
+	{Table: "household_people", Key: "id", Sealed: "birthday_enc", Field: fieldBirthday},
+}
+
 // KeyIDsInUse lists the key ids that seal this module's data (for the
 // rekey command's report).
 func (s *Service) KeyIDsInUse(ctx context.Context) ([]string, error) {
-	pos := "instr" // strpos on PostgreSQL: the same arguments
-	if s.db.Dialect == db.Postgres {
-		pos = "strpos"
-	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, strings.ReplaceAll(`SELECT DISTINCT k FROM (
-		SELECT substr(phone_enc, 1, POS(phone_enc, '.') - 1) AS k FROM person_phones
-		UNION SELECT substr(id_number_enc, 1, POS(id_number_enc, '.') - 1) FROM household_people WHERE id_number_enc <> ''
-		UNION SELECT substr(birthday_enc, 1, POS(birthday_enc, '.') - 1) FROM household_people WHERE birthday_enc <> '') x ORDER BY k`, "POS", pos))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, strings.TrimSpace(k))
-	}
-	return out, rows.Err()
+	return pii.KeyIDsIn(ctx, s.db, SealedColumns...)
 }

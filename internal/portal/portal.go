@@ -95,6 +95,14 @@ func digits(s string) string {
 	return b.String()
 }
 
+// SealedColumns are the portal's sealed phones and their indexes, for a
+// key rotation (pii.Vault.RekeyColumn).
+var SealedColumns = []pii.Column{
+	{Table: "portal_accounts", Key: "id", Sealed: "phone_enc", Field: "portal.phone", Index: "phone_idx", IndexField: fieldPhone, IndexOf: digits},
+	{Table: "portal_verifications", Key: "id", Sealed: "phone_enc", Field: "portal.phone", Index: "phone_idx", IndexField: fieldPhone, IndexOf: digits},
+	{Table: "portal_sessions", Key: "id_hash", Sealed: "phone_enc", Field: "portal.phone", Index: "phone_idx", IndexField: fieldPhone, IndexOf: digits},
+}
+
 // phoneIndexes returns the phone's blind indexes under every key of the ring
 // (the current first), for lookups during a key rotation.
 func (s *Service) phoneIndexes(phone string) []string {
