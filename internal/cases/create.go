@@ -237,20 +237,11 @@ func (s *Service) create(ctx context.Context, in CreateInput, l *location) (*Cre
 // openNumbers lists the numbers of the latest open cases of a unit in a
 // category: the duplicate hint.
 func (s *Service) openNumbers(ctx context.Context, unitID, categoryID int64) ([]string, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT number FROM cases WHERE unit_id = ? AND category_id = ? AND state <> 'closed' ORDER BY id DESC LIMIT 5`, unitID, categoryID)
+	out, err := db.Column[string](ctx, s.db.Q(ctx), `SELECT number FROM cases WHERE unit_id = ? AND category_id = ? AND state <> 'closed' ORDER BY id DESC LIMIT 5`, unitID, categoryID)
 	if err != nil {
 		return nil, fmt.Errorf("cases: duplicates: %w", err)
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func clip(s string, n int) string {

@@ -131,18 +131,5 @@ func backdate(ctx context.Context, id int64, by time.Duration) error {
 }
 
 func (s *Service) demoUnits(ctx context.Context, siteID int64, n int) ([]int64, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT u.id FROM units u JOIN households h ON h.unit_id = u.id AND h.status = 'current' WHERE u.site_id = ? ORDER BY u.id LIMIT ?`, siteID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return db.Column[int64](ctx, s.db.Q(ctx), `SELECT u.id FROM units u JOIN households h ON h.unit_id = u.id AND h.status = 'current' WHERE u.site_id = ? ORDER BY u.id LIMIT ?`, siteID, n)
 }

@@ -153,3 +153,22 @@ func (noTx) QueryContext(context.Context, string, ...any) (*sql.Rows, error) { r
 func (noTx) QueryRowContext(context.Context, string, ...any) *sql.Row {
 	panic(errNoTx) // a write path reached without its transaction: a bug
 }
+
+// Column runs a query of one column and returns its values in order (an
+// empty slice, never nil, when there are no rows).
+func Column[T any](ctx context.Context, q Querier, query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -151,20 +151,11 @@ func checkAllInstances(ctx context.Context, d *db.DB) (map[int64]*machine.State,
 }
 
 func column(ctx context.Context, d *db.DB, q string, args ...any) ([]string, error) {
-	rows, err := d.Q(ctx).QueryContext(ctx, q, args...)
+	out, err := db.Column[string](ctx, d.Q(ctx), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", q, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func sorted(s []string) string {

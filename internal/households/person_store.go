@@ -599,20 +599,7 @@ func (s *Service) updatePerson(ctx context.Context, tx *db.Tx, p *personRow, in 
 }
 
 func (s *Service) phoneLabels(ctx context.Context, personID int64) ([]string, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT label FROM person_phones WHERE person_id = ? ORDER BY sort, id`, personID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return db.Column[string](ctx, s.db.Q(ctx), `SELECT label FROM person_phones WHERE person_id = ? ORDER BY sort, id`, personID)
 }
 
 func (s *Service) countExtras(ctx context.Context, personID int64) (vehicles, pets int, err error) {

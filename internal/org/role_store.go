@@ -79,20 +79,7 @@ func (s *Service) rolePerms(ctx context.Context, r *Role) ([]string, error) {
 		sort.Strings(out)
 		return out, nil
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT perm FROM role_permissions WHERE role_id = ? ORDER BY perm`, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out = []string{}
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return db.Column[string](ctx, s.db.Q(ctx), `SELECT perm FROM role_permissions WHERE role_id = ? ORDER BY perm`, r.ID)
 }
 
 func (s *Service) loadRole(ctx context.Context, id int64) (*Role, string, error) {

@@ -112,18 +112,5 @@ func KeyIDsIn(ctx context.Context, d *db.DB, cols ...Column) ([]string, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	rows, err := d.Q(ctx).QueryContext(ctx, `SELECT DISTINCT k FROM (`+strings.Join(parts, ` UNION `)+`) x ORDER BY k`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return db.Column[string](ctx, d.Q(ctx), `SELECT DISTINCT k FROM (`+strings.Join(parts, ` UNION `)+`) x ORDER BY k`)
 }

@@ -145,20 +145,11 @@ func (s *Service) openCycleIDs(ctx context.Context, subject, metric string) ([]i
 		q += ` AND metric = ?`
 		args = append(args, metric)
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, q+` ORDER BY id`, args...)
+	ids, err := db.Column[int64](ctx, s.db.Q(ctx), q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla: open cycles of %s: %w", subject, err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Cycles returns every cycle of a subject, oldest first: the history.
