@@ -164,43 +164,66 @@ type Item struct {
 	ReadAt    *time.Time `json:"read_at"`
 }
 
-// List returns a person's notifications, newest first, and the unread count.
-func (s *Service) List(ctx context.Context, staffID int64, unreadOnly bool, limit int) ([]Item, int, error) {
+// Page is a page of a person's notifications, newest first.
+type Page struct {
+	Unread int    `json:"unread"`
+	Items  []Item `json:"items"`
+	// NextBefore continues the list (the before of the next page); 0 when
+	// this page is the last.
+	NextBefore int64 `json:"next_before"`
+}
+
+// List returns a person's notifications older than the one with id before
+// (0: from the newest), at most limit (1–100, else 30), with the unread
+// count. The list is paged by id, so notifications that arrive meanwhile
+// neither repeat nor hide one.
+func (s *Service) List(ctx context.Context, staffID int64, unreadOnly bool, before int64, limit int) (*Page, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 30
 	}
-	var unread int
-	if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient_id = ? AND read_at IS NULL`, staffID).Scan(&unread); err != nil {
-		return nil, 0, fmt.Errorf("notify: count: %w", err)
+	p := &Page{Items: []Item{}}
+	if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient_id = ? AND read_at IS NULL`, staffID).Scan(&p.Unread); err != nil {
+		return nil, fmt.Errorf("notify: count: %w", err)
 	}
 	q := `SELECT id, kind, subject, payload, created_at, read_at FROM notifications WHERE recipient_id = ?`
+	args := []any{staffID}
 	if unreadOnly {
 		q += ` AND read_at IS NULL`
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, staffID, limit)
+	if before > 0 {
+		q += ` AND id < ?`
+		args = append(args, before)
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("notify: list: %w", err)
+		return nil, fmt.Errorf("notify: list: %w", err)
 	}
 	defer rows.Close()
-	out := []Item{}
 	for rows.Next() {
 		var it Item
 		var payload string
 		var created int64
 		var read sql.NullInt64
 		if err := rows.Scan(&it.ID, &it.Kind, &it.Subject, &payload, &created, &read); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
-		var p Payload
-		_ = json.Unmarshal([]byte(payload), &p)
-		it.Title, it.Link = p.Title, p.Link
+		var pl Payload
+		_ = json.Unmarshal([]byte(payload), &pl)
+		it.Title, it.Link = pl.Title, pl.Link
 		if it.Title == "" {
 			it.Title = it.Kind
 		}
 		it.CreatedAt, it.ReadAt = db.Time(created), db.TimePtr(read)
-		out = append(out, it)
+		p.Items = append(p.Items, it)
 	}
-	return out, unread, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(p.Items) > limit {
+		p.Items = p.Items[:limit]
+		p.NextBefore = p.Items[limit-1].ID
+	}
+	return p, nil
 }
 
 // MarkRead marks one (id > 0) or all of a person's notifications read.

@@ -2,25 +2,21 @@ package notify
 
 import (
 	"net/http"
+	"strconv"
 
+	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
 // HTTP serves the bell.
 type HTTP struct{ S *Service }
 
-// List is the bell's answer.
-type List struct {
-	Unread int    `json:"unread"`
-	Items  []Item `json:"items"`
-}
-
 // Routes lists the endpoints; every signed-in person has a bell.
 func (h *HTTP) Routes() []web.Route {
 	return []web.Route{
 		{Method: "GET", Path: "/api/v1/notifications", Handler: h.list,
-			Doc: &web.Doc{Summary: "The caller's notifications, newest first, with the unread count", Tag: "notifications",
-				Query: []web.Param{{Name: "unread", Type: "boolean"}}, Resp: List{}}},
+			Doc: &web.Doc{Summary: "The caller's notifications, newest first, with the unread count; next_before continues the list", Tag: "notifications",
+				Query: []web.Param{{Name: "unread", Type: "boolean"}, {Name: "before", Type: "integer"}, {Name: "limit", Type: "integer"}}, Resp: Page{}}},
 		{Method: "POST", Path: "/api/v1/notifications/{id}/read", Handler: h.read,
 			Doc: &web.Doc{Summary: "Mark one notification read", Tag: "notifications", Status: http.StatusNoContent}},
 		{Method: "POST", Path: "/api/v1/notifications/read-all", Handler: h.readAll,
@@ -29,11 +25,15 @@ func (h *HTTP) Routes() []web.Route {
 }
 
 func (h *HTTP) list(c *web.Ctx) error {
-	items, unread, err := h.S.List(c.R.Context(), c.P.StaffID, c.Query("unread") == "true", 30)
+	before, err := queryID(c, "before")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, List{Unread: unread, Items: items})
+	p, err := h.S.List(c.R.Context(), c.P.StaffID, c.Query("unread") == "true", before, c.QueryInt("limit", 30))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
 }
 
 func (h *HTTP) read(c *web.Ctx) error {
@@ -52,4 +52,18 @@ func (h *HTTP) readAll(c *web.Ctx) error {
 		return err
 	}
 	return c.NoContent()
+}
+
+// queryID reads an id-valued query parameter (0 when absent); anything but
+// a positive integer is EInvalid on it.
+func queryID(c *web.Ctx, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(name, "error.field.wrong_type")
+	}
+	return id, nil
 }

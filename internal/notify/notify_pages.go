@@ -31,21 +31,23 @@ func (h *Pages) Routes() []web.Route {
 	}
 }
 
-// pageLimit is how many notifications the list shows.
-const pageLimit = 100
+// pageLimit is how many notifications a page of the list shows.
+const pageLimit = 50
 
 type listData struct {
-	Items      []Item
-	Unread     int
+	*Page
 	UnreadOnly bool
-	Limit      int
+	Older      bool // a page after the first
 	Flash      string
 }
 
 func (h *Pages) listPage(c *web.Ctx) error {
-	d := &listData{UnreadOnly: c.Query("unread") == "1", Limit: pageLimit}
-	var err error
-	if d.Items, d.Unread, err = h.S.List(c.R.Context(), c.P.StaffID, d.UnreadOnly, pageLimit); err != nil {
+	before, err := queryID(c, "before")
+	if err != nil {
+		return err
+	}
+	d := &listData{UnreadOnly: c.Query("unread") == "1", Older: before > 0}
+	if d.Page, err = h.S.List(c.R.Context(), c.P.StaffID, d.UnreadOnly, before, pageLimit); err != nil {
 		return err
 	}
 	if c.Query("ok") == "read" {
@@ -61,12 +63,12 @@ func (h *Pages) bell(c *web.Ctx) error {
 	if !c.IsHTMX() {
 		return c.Redirect("/notifications")
 	}
-	_, unread, err := h.S.List(c.R.Context(), c.P.StaffID, true, 1)
+	p, err := h.S.List(c.R.Context(), c.P.StaffID, true, 0, 1)
 	if err != nil {
 		return err
 	}
 	c.W.Header().Set("Cache-Control", "no-store")
-	return c.HTML(http.StatusOK, "notifications_bell", &bellData{Unread: unread}, nil)
+	return c.HTML(http.StatusOK, "notifications_bell", &bellData{Unread: p.Unread}, nil)
 }
 
 // readForm marks one notification read and follows its link (next), so
