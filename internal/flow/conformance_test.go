@@ -18,7 +18,7 @@ import (
 	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/flow"
 	"github.com/guanjia/guanjia/internal/flow/bpmn"
-	"github.com/guanjia/guanjia/internal/flow/expr"
+	"github.com/guanjia/guanjia/internal/flow/internal/miwgwalk"
 	"github.com/guanjia/guanjia/internal/flow/machine"
 	"github.com/guanjia/guanjia/internal/flow/model"
 )
@@ -26,44 +26,15 @@ import (
 // miwgDir is ../shared/conformance/bpmn-miwg seen from the repository root.
 const miwgDir = "../../../shared/conformance/bpmn-miwg"
 
-// miwgSupported is the MIWG subset that must deploy and run to completion
-// (the same list as the in-memory walk in internal/flow/machine).
-var miwgSupported = []string{"A.1.0", "A.2.0", "A.2.1", "A.4.0", "A.4.1", "C.1.1", "C.3.0", "C.7.0", "C.8.0", "C.8.1", "C.9.1"}
-
-// miwgVars makes each conditioned flow true when the walker wants it
-// (copied from the in-memory walker); gateways that variables cannot steer
-// are forced by rewriting their conditions.
-var miwgVars = map[string]map[string]any{
-	// C.1.1
-	"invoiceApproved":     {"approved": true},
-	"invoiceNotApproved":  {"approved": false},
-	"reviewSuccessful":    {"clarified": "yes"},
-	"reviewNotSuccessful": {"clarified": "no"},
-	// C.8.0 and C.8.1
-	"_2a5ee73c-c495-48a0-945b-3dabab28ca91": {"Vacation Approval": "Refused"},
-	"_325973e7-0bc8-4136-b6df-be1e681d8608": {"Vacation Approval": "Approved"},
-	"_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9": {"Vacation Approval": "Manual Validation Required"},
-	"_d3a575d8-cd41-4246-ad7a-7a068de6679f": {"Vacation Approval": "Refused"},
-	"_f2b0da63-d841-4457-ad85-7d86c8b5c1d2": {"Vacation Approval": "Approved"},
-}
-
-// The walker's orders of preference among waiting things.
-const (
-	walkWorkFirst = iota
-	walkTimersFirst
-	walkMessagesFirst
-	walkErrorsFirst
-	walkPolicies
-)
-
 // TestMIWGConformanceOverDatabase drives the supported MIWG models through
 // the database runtime the way the in-memory walker drives the machine:
 // every policy, every combination of the first three branching gateways,
-// every start event. Tasks are completed through their rows, messages
-// through Correlate, timers through the timers service and service-like
-// tasks through their registered job handlers. After every step the rows
-// must agree with the machine state; at the end every element must have
-// been started by some run.
+// every start event, steered by miwgwalk as the in-memory walk is. Tasks
+// are completed through their rows, messages through Correlate, timers
+// through the timers service and service-like tasks through their
+// registered job handlers. After every step the rows must agree with the
+// machine state; at the end every element must have been started by some
+// run.
 func TestMIWGConformanceOverDatabase(t *testing.T) {
 	if _, err := os.Stat(miwgDir); err != nil {
 		t.Skip("MIWG files absent (../shared/conformance/bpmn-miwg)")
@@ -74,7 +45,7 @@ func TestMIWGConformanceOverDatabase(t *testing.T) {
 		for _, typ := range miwgJobTypes(t) {
 			e.App.Flow.HandleJob(typ, jobs.handle)
 		}
-		for _, name := range miwgSupported {
+		for _, name := range miwgwalk.Supported {
 			t.Run(name, func(t *testing.T) {
 				src, err := os.ReadFile(filepath.Join(miwgDir, name+".bpmn"))
 				if err != nil {
@@ -86,7 +57,7 @@ func TestMIWGConformanceOverDatabase(t *testing.T) {
 				}
 				visited := map[string]bool{}
 				var n walkStats
-				for policy := 0; policy < walkPolicies; policy++ {
+				for policy := 0; policy < miwgwalk.Policies; policy++ {
 					for plan := 0; plan < plansFor(def.Model); plan++ {
 						for _, p := range def.Model.Processes {
 							for _, s := range p.StartEvents() {
@@ -127,7 +98,7 @@ func TestMIWGRejectedOverDatabase(t *testing.T) {
 		t.Skip("MIWG files absent (../shared/conformance/bpmn-miwg)")
 	}
 	supported := map[string]bool{}
-	for _, n := range miwgSupported {
+	for _, n := range miwgwalk.Supported {
 		supported[n] = true
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -172,8 +143,8 @@ func TestMIWGRejectedOverDatabase(t *testing.T) {
 				t.Errorf("%s: rejected deploy stored rows: %v → %v", name, before, after)
 			}
 		}
-		if rejected+len(miwgSupported) != len(files) || rejected == 0 {
-			t.Errorf("%d files: %d supported, %d rejected", len(files), len(miwgSupported), rejected)
+		if rejected+len(miwgwalk.Supported) != len(files) || rejected == 0 {
+			t.Errorf("%d files: %d supported, %d rejected", len(files), len(miwgwalk.Supported), rejected)
 		}
 	})
 }
@@ -201,7 +172,7 @@ func unsupportedLines(lines []string) []string {
 // of them is "": C.7.0's service tasks name no type at all).
 func miwgJobTypes(t *testing.T) []string {
 	seen := map[string]bool{}
-	for _, name := range miwgSupported {
+	for _, name := range miwgwalk.Supported {
 		src, err := os.ReadFile(filepath.Join(miwgDir, name+".bpmn"))
 		if err != nil {
 			t.Fatal(err)
@@ -319,18 +290,17 @@ type walkStats struct{ instances, tasks, jobs, errors, messages, timers int }
 
 // dbWalker is the in-memory walker's twin over the database runtime.
 type dbWalker struct {
-	n        *walkStats
-	t        *testing.T
-	e        *apptest.Env
-	def      *flow.Definition
-	jobs     *jobOutcomes
-	policy   int
-	plan     int
-	id       int64
-	st       *machine.State
-	taken    map[string]bool // elements started in this run (from history)
-	radixes  map[string]int
-	gateways []string
+	n      *walkStats
+	t      *testing.T
+	e      *apptest.Env
+	def    *flow.Definition
+	jobs   *jobOutcomes
+	policy int
+	plan   int
+	id     int64
+	st     *machine.State
+	taken  map[string]bool    // elements started in this run (from history)
+	route  *miwgwalk.Steering // picks the branches from plan and taken
 }
 
 var sys = context.Background() // the System entry points: no caller
@@ -340,8 +310,11 @@ func (w *dbWalker) run(processID, startID string) {
 	m := w.def.Model
 	start := m.Elements[startID]
 	w.taken = map[string]bool{}
-	w.steer()
-	vars := w.varsAfter(start)
+	// Steering rewrites the conditions of the deployed model the engine
+	// runs (the in-memory walk does the same on its private copy).
+	w.route = &miwgwalk.Steering{TB: t, Model: m, Plan: w.plan, Taken: w.taken}
+	w.route.Steer()
+	vars := w.route.VarsAfter(start)
 	in := flow.StartInput{DefinitionKey: w.def.Key, Version: w.def.Version, Variables: vars}
 	switch {
 	case start.Event == model.EventMessage:
@@ -372,7 +345,7 @@ func (w *dbWalker) run(processID, startID string) {
 		if i > 200 {
 			t.Fatalf("policy %d plan %d: no end after 200 events; tokens %+v", w.policy, w.plan, w.st.Tokens)
 		}
-		w.steer()
+		w.route.Steer()
 		if !w.step() {
 			t.Fatalf("policy %d plan %d: stuck; tokens %+v", w.policy, w.plan, w.st.Tokens)
 		}
@@ -411,19 +384,9 @@ func (w *dbWalker) refresh() {
 	}
 }
 
+// step performs one event following the policy; false when nothing waits.
 func (w *dbWalker) step() bool {
-	order := map[int][]func() bool{
-		walkWorkFirst:     {w.work, w.message, w.timer},
-		walkTimersFirst:   {w.timer, w.message, w.work},
-		walkMessagesFirst: {w.message, w.work, w.timer},
-		walkErrorsFirst:   {w.throw, w.work, w.message, w.timer},
-	}[w.policy]
-	for _, try := range order {
-		if try() {
-			return true
-		}
-	}
-	return false
+	return miwgwalk.Step(w.policy, miwgwalk.Moves{Work: w.work, Timer: w.timer, Message: w.message, Throw: w.throw})
 }
 
 func (w *dbWalker) work() bool {
@@ -431,10 +394,10 @@ func (w *dbWalker) work() bool {
 		el := w.def.Model.Elements[tok.Element]
 		switch tok.Kind {
 		case machine.TokenTask:
-			w.completeTask(tok.ID, w.varsAfter(el))
+			w.completeTask(tok.ID, w.route.VarsAfter(el))
 			return true
 		case machine.TokenJob:
-			w.workJob(tok.ID, jobOutcome{vars: w.varsAfter(el)})
+			w.workJob(tok.ID, jobOutcome{vars: w.route.VarsAfter(el)})
 			return true
 		}
 	}
@@ -448,16 +411,10 @@ func (w *dbWalker) throw() bool {
 		if tok.Kind != machine.TokenJob {
 			continue
 		}
-		for _, b := range w.def.Model.Elements[tok.Element].Boundaries {
-			if b.Event == model.EventError {
-				code := b.ErrorCode
-				if code == "" {
-					code = "ANY" // a boundary without a code catches every error
-				}
-				w.workJob(tok.ID, jobOutcome{code: code})
-				w.n.errors++
-				return true
-			}
+		if code, ok := miwgwalk.ErrorCode(w.def.Model.Elements[tok.Element]); ok {
+			w.workJob(tok.ID, jobOutcome{code: code})
+			w.n.errors++
+			return true
 		}
 	}
 	return false
@@ -468,7 +425,7 @@ func (w *dbWalker) message() bool {
 		return false
 	}
 	s := w.st.Subs[0]
-	res, err := w.e.App.Flow.Correlate(sys, flow.MessageInput{Name: s.Message, CorrelationKey: s.Key, Variables: w.varsAfter(w.def.Model.Elements[s.Element])})
+	res, err := w.e.App.Flow.Correlate(sys, flow.MessageInput{Name: s.Message, CorrelationKey: s.Key, Variables: w.route.VarsAfter(w.def.Model.Elements[s.Element])})
 	if err != nil || len(res.Correlated) != 1 || res.Correlated[0] != w.id {
 		w.t.Fatalf("correlate %s/%q: %+v %v", s.Message, s.Key, res, err)
 	}
@@ -522,123 +479,4 @@ func (w *dbWalker) workJob(jobID int64, out jobOutcome) {
 		return
 	}
 	w.t.Fatalf("no queued job for %d:%d", w.id, jobID)
-}
-
-// preferred is the branch the walker wants at a gateway: the plan's pick
-// until it was taken in this run, then one not yet taken (so loops end).
-func (w *dbWalker) preferred(g *model.Element) *model.SequenceFlow {
-	pick := g.Outgoing[(w.plan/w.radix(g))%len(g.Outgoing)]
-	if !w.taken[pick.TargetID] {
-		return pick
-	}
-	for _, f := range g.Outgoing {
-		if !w.taken[f.TargetID] {
-			return f
-		}
-	}
-	return pick
-}
-
-// radix gives each branching gateway its digit of the plan number (base 3).
-func (w *dbWalker) radix(g *model.Element) int {
-	if w.radixes == nil {
-		w.radixes = map[string]int{}
-		r := 1
-		for _, id := range elementIDs(w.def.Model) {
-			if el := w.def.Model.Elements[id]; el.Kind == model.KindExclusiveGateway && len(el.Outgoing) > 1 {
-				w.radixes[id] = r
-				r *= 3
-			}
-		}
-	}
-	return w.radixes[g.ID]
-}
-
-// steer forces the preferred branch of every gateway variables cannot
-// steer by rewriting its conditions in the deployed model the engine runs
-// (the in-memory walker does the same on its private copy).
-func (w *dbWalker) steer() {
-	yes, _ := expr.Compile("true")
-	no, _ := expr.Compile("false")
-	if w.gateways == nil {
-		for _, id := range elementIDs(w.def.Model) {
-			if w.def.Model.Elements[id].Kind == model.KindExclusiveGateway {
-				w.gateways = append(w.gateways, id)
-			}
-		}
-	}
-	for _, id := range w.gateways {
-		g := w.def.Model.Elements[id]
-		if len(g.Outgoing) < 2 || byVariables(g) {
-			continue
-		}
-		want := w.preferred(g)
-		for _, f := range g.Outgoing {
-			if f == g.Default {
-				continue
-			}
-			f.Condition = no
-			if f == want {
-				f.Condition = yes
-			}
-		}
-	}
-}
-
-// byVariables reports whether the walker steers g by variables: all its
-// branches carry real conditions (a gateway it rewrote stays forced).
-func byVariables(g *model.Element) bool {
-	for _, f := range g.Outgoing {
-		if f.Condition != nil && f.Condition.Source != "true" && f.Condition.Source != "false" {
-			for _, f := range g.Outgoing {
-				if f != g.Default && f.Condition == nil {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// varsAfter returns the variables that make the preferred branch true at
-// each steerable gateway right after el.
-func (w *dbWalker) varsAfter(el *model.Element) map[string]any {
-	vars := map[string]any{}
-	seen := map[string]bool{}
-	var queue []*model.Element
-	for _, f := range el.Outgoing {
-		queue = append(queue, f.Target)
-	}
-	for len(queue) > 0 {
-		g := queue[0]
-		queue = queue[1:]
-		if g.Kind != model.KindExclusiveGateway || seen[g.ID] {
-			continue
-		}
-		seen[g.ID] = true
-		if len(g.Outgoing) > 1 && byVariables(g) {
-			f := w.preferred(g)
-			v, ok := miwgVars[f.ID]
-			if !ok {
-				w.t.Fatalf("no walker variables for flow %s of gateway %s", f.ID, g.ID)
-			}
-			for k, x := range v {
-				vars[k] = x
-			}
-		}
-		for _, f := range g.Outgoing {
-			queue = append(queue, f.Target)
-		}
-	}
-	return vars
-}
-
-func elementIDs(def *model.Definition) []string {
-	ids := make([]string, 0, len(def.Elements))
-	for id := range def.Elements {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
