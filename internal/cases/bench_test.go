@@ -3,23 +3,18 @@ package cases_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/guanjia/guanjia/internal/app"
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/audit"
 	"github.com/guanjia/guanjia/internal/auth"
@@ -238,119 +233,17 @@ type history struct {
 	now        time.Time // the seeded data's "now"; the service clock is set to it
 }
 
-// histCacheKey names the cached SQLite file after the number of migrations
-// and a hash of their text and of histVersion, so a new or edited
-// migration seeds a new file.
-func histCacheKey(tb testing.TB) string {
-	tb.Helper()
-	files, err := filepath.Glob("../db/migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("migrations: %v", err)
-	}
-	sort.Strings(files)
-	h := sha256.New()
-	fmt.Fprintf(h, "v%d\n", histVersion)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
-		h.Write(b)
-	}
-	return fmt.Sprintf("m%d-%s", len(files), hex.EncodeToString(h.Sum(nil))[:10])
-}
-
-func histConfig(c *app.Config) { c.PIIKeys = histPIIKey }
-
-// historyEnv starts the application on the seeded history. SQLite: a copy of
-// a file cached under $TMPDIR/guanjia-bench (seeded on the first run, about
-// a minute and 1 GB); PostgreSQL: a fresh database seeded each run.
+// historyEnv starts the application on the seeded history (see
+// apptest.StartSeeded for where it is kept) and reads back what the
+// seeding made.
 func historyEnv(b *testing.B, dialect db.Dialect) (*apptest.Env, *history) {
 	b.Helper()
-	ctx := context.Background()
-	if dialect == db.Postgres {
-		e := apptest.StartWith(b, dbtest.Open(b, db.Postgres), histConfig)
-		h, err := seedHistory(ctx, e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := e.DB.W.ExecContext(ctx, `ANALYZE`); err != nil { // autovacuum would, soon after a load like this
-			b.Fatal(err)
-		}
-		return e, h
-	}
-	dir := filepath.Join(os.TempDir(), "guanjia-bench")
-	cached := filepath.Join(dir, "cases-1m-"+histCacheKey(b)+".db")
-	if _, err := os.Stat(cached); err != nil {
-		began := time.Now()
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.Fatal(err)
-		}
-		tmp := fmt.Sprintf("%s.%d.tmp", cached, os.Getpid())
-		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-			os.Remove(f)
-		}
-		d, err := db.Open(ctx, db.Config{Path: tmp})
-		if err != nil {
-			b.Fatal(err)
-		}
-		e := apptest.StartWith(b, d, histConfig)
-		if _, err := seedHistory(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := d.W.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			b.Fatal(err)
-		}
-		e.Server.Close()
-		d.Close()
-		if err := os.Rename(tmp, cached); err != nil {
-			b.Fatal(err)
-		}
-		// Files seeded for other migrations are stale: 400 MB each.
-		old, _ := filepath.Glob(filepath.Join(dir, "cases-1m-*.db"))
-		for _, f := range old {
-			if f != cached {
-				os.Remove(f)
-				os.Remove(f + "-wal")
-				os.Remove(f + "-shm")
-			}
-		}
-		b.Logf("seeded %s in %v", cached, time.Since(began).Round(time.Second))
-	}
-	// Each run works on a copy: the app writes a little on start and login.
-	path := filepath.Join(b.TempDir(), "history.db")
-	if err := copyFile(cached, path); err != nil {
-		b.Fatal(err)
-	}
-	d, err := db.Open(ctx, db.Config{Path: path})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { d.Close() })
-	e := apptest.StartWith(b, d, histConfig)
-	h, err := loadHistory(ctx, e)
+	e := apptest.StartSeeded(b, dialect, apptest.Seeded{Name: "cases-1m", Version: histVersion, PIIKeys: histPIIKey, Seed: seedHistory})
+	h, err := loadHistory(context.Background(), e)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return e, h
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // loadHistory reads back what seedHistory recorded.
@@ -396,53 +289,16 @@ func loadHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 	return h, rows.Err()
 }
 
-// bulk inserts rows of cols into table, n rows to a statement.
-type bulk struct {
-	tx    *db.Tx
-	head  string
-	cols  int
-	per   int
-	args  []any
-	count int
-}
-
-func newBulk(tx *db.Tx, table string, cols []string, per int) *bulk {
-	return &bulk{tx: tx, head: `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `, cols: len(cols), per: per}
-}
-
-func (b *bulk) add(ctx context.Context, vals ...any) error {
-	b.args = append(b.args, vals...)
-	if len(b.args) == b.cols*b.per {
-		return b.flush(ctx)
-	}
-	return nil
-}
-
-func (b *bulk) flush(ctx context.Context) error {
-	n := len(b.args) / b.cols
-	if n == 0 {
-		return nil
-	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.cols), ", ") + ")"
-	q := b.head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-	if _, err := b.tx.ExecContext(ctx, q, b.args...); err != nil {
-		return fmt.Errorf("bulk %s: %w", b.head[:40], err)
-	}
-	b.count += n
-	b.args = b.args[:0]
-	return nil
-}
-
 // seedHistory adds the benchmark's organisation and cases to a demo
 // database with multi-row INSERTs (test setup only; no process instances,
 // SLA cycles or events: the inbox and the list read the cases table).
-func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
+func seedHistory(ctx context.Context, e *apptest.Env) error {
 	ctx = audit.WithActor(ctx, audit.Actor{Name: "bench"})
 	rng := rand.New(rand.NewPCG(2026, 11))
 	now := time.Now().UTC().Truncate(time.Second)
 	vault, err := pii.ParseKeys(histPIIKey)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	type site struct {
 		id         int64
@@ -539,19 +395,19 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 			sites = append(sites, s)
 		}
 		// Units and their households; a butler looks after two buildings.
-		units := newBulk(tx, "units", []string{"site_id", "node_path", "number", "building", "floor", "created_at", "updated_at"}, 500)
+		units := apptest.NewBulk(tx, "units", []string{"site_id", "node_path", "number", "building", "floor", "created_at", "updated_at"}, 500)
 		for _, s := range sites {
 			for u := 0; u < histUnitsSite; u++ {
 				building, floor, door := 11+u/200, 1+u/8%25, 1+u%8
-				if err := units.add(ctx, s.id, s.path, fmt.Sprintf("B%d-%02d%02d", building, floor, door), fmt.Sprint(building), floor, 0, 0); err != nil {
+				if err := units.Add(ctx, s.id, s.path, fmt.Sprintf("B%d-%02d%02d", building, floor, door), fmt.Sprint(building), floor, 0, 0); err != nil {
 					return err
 				}
 			}
 		}
-		if err := units.flush(ctx); err != nil {
+		if err := units.Flush(ctx); err != nil {
 			return err
 		}
-		households := newBulk(tx, "households", []string{"unit_id", "site_id", "node_path", "butler_id", "created_at", "updated_at"}, 500)
+		households := apptest.NewBulk(tx, "households", []string{"unit_id", "site_id", "node_path", "butler_id", "created_at", "updated_at"}, 500)
 		for _, s := range sites {
 			rows, err := tx.QueryContext(ctx, `SELECT id, building FROM units WHERE site_id = ? AND number LIKE 'B%' ORDER BY id`, s.id)
 			if err != nil {
@@ -571,19 +427,19 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 			for _, u := range us {
 				var b int
 				fmt.Sscan(u.building, &b)
-				if err := households.add(ctx, u.id, s.id, s.path, s.butlers[(b-11)/2%len(s.butlers)], 0, 0); err != nil {
+				if err := households.Add(ctx, u.id, s.id, s.path, s.butlers[(b-11)/2%len(s.butlers)], 0, 0); err != nil {
 					return err
 				}
 			}
 		}
-		if err := households.flush(ctx); err != nil {
+		if err := households.Flush(ctx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('bench.history_now', ?, 0)`, now.Format(time.RFC3339))
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Every household of the benchmark's sites, with its unit, site and butler.
 	type hh struct {
@@ -597,14 +453,14 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT h.id, h.unit_id, h.butler_id, h.site_id FROM households h JOIN units u ON u.id = h.unit_id WHERE u.number LIKE 'B%' ORDER BY h.id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var x hh
 		var siteID int64
 		if err := rows.Scan(&x.id, &x.unit, &x.butler, &siteID); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		idx, ok := siteIndex[siteID]
 		if !ok {
@@ -654,14 +510,14 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 	seq := map[counter]int{}
 	rows, err = e.DB.R.QueryContext(ctx, `SELECT site_id, prefix, day, last FROM case_numbers`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var c counter
 		var last int
 		if err := rows.Scan(&c.site, &c.prefix, &c.day, &last); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		seq[c] = last
 	}
@@ -672,7 +528,7 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 	const perTx = 20_000
 	for done := 0; done < histCases; done += perTx {
 		err := e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-			ins := newBulk(tx, "cases", cols, 500)
+			ins := apptest.NewBulk(tx, "cases", cols, 500)
 			for i := done; i < min(done+perTx, histCases); i++ {
 				created := start.Add(time.Duration(float64(i)*step + rng.Float64()*step)).Truncate(time.Millisecond)
 				x := hhs[rng.IntN(len(hhs))]
@@ -733,34 +589,30 @@ func seedHistory(ctx context.Context, e *apptest.Env) (*history, error) {
 				if state != cases.StateClosed && state != cases.StateCompleted && reached(cases.StateDispatched) && rng.IntN(7) == 0 {
 					paused, reason = true, "等待配件"
 				}
-				if err := ins.add(ctx, number, typ, s.categories[rng.IntN(len(s.categories))], s.id, s.path, x.unit, x.id, butler, "home", priority, source,
+				if err := ins.Add(ctx, number, typ, s.categories[rng.IntN(len(s.categories))], s.id, s.path, x.unit, x.id, butler, "home", priority, source,
 					texts[rng.IntN(len(texts))], "", phone, state, paused, reason, assignee, 0, 30, sat,
 					ms(created), ack, disp, acc, arr, comp, closed, due, ms(created)); err != nil {
 					return err
 				}
 			}
-			return ins.flush(ctx)
+			return ins.Flush(ctx)
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	err = e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	return e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM case_numbers`); err != nil {
 			return err
 		}
-		ins := newBulk(tx, "case_numbers", []string{"site_id", "prefix", "day", "last"}, 1000)
+		ins := apptest.NewBulk(tx, "case_numbers", []string{"site_id", "prefix", "day", "last"}, 1000)
 		for c, last := range seq {
-			if err := ins.add(ctx, c.site, c.prefix, c.day, last); err != nil {
+			if err := ins.Add(ctx, c.site, c.prefix, c.day, last); err != nil {
 				return err
 			}
 		}
-		return ins.flush(ctx)
+		return ins.Flush(ctx)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return loadHistory(ctx, e)
 }
 
 func slicesIndex(xs []string, x string) int {
@@ -856,7 +708,6 @@ func BenchmarkButlerInbox(b *testing.B) {
 // one of its indexes.
 func checkPlans(b *testing.B, e *apptest.Env, h *history, principal map[int64]context.Context) {
 	b.Helper()
-	ctx := context.Background()
 	staff := h.butlers[0]
 	from := ` FROM cases c LEFT JOIN case_categories cc ON cc.id = c.category_id LEFT JOIN units u ON u.id = c.unit_id
 	LEFT JOIN staff b ON b.id = c.butler_id LEFT JOIN staff a ON a.id = c.assignee_id`
@@ -876,29 +727,11 @@ func checkPlans(b *testing.B, e *apptest.Env, h *history, principal map[int64]co
 		qs = append(qs, query{fmt.Sprintf("list butler %d", id), `SELECT c.id` + from + ` WHERE (` + sc + ` OR c.assignee_id = ? OR c.butler_id = ?) AND c.butler_id = ? ORDER BY c.id DESC LIMIT ?`,
 			append(sa, id, id, id, 51)})
 	}
-	explain := `EXPLAIN QUERY PLAN `
-	if e.DB.Dialect == db.Postgres {
-		explain = `EXPLAIN `
-	}
 	for _, q := range qs {
-		rows, err := e.DB.R.QueryContext(ctx, e.DB.Rebind(explain+q.sql), q.args...)
+		plan, err := e.Explain(q.sql, q.args...)
 		if err != nil {
 			b.Fatalf("%s: %v", q.name, err)
 		}
-		cols, _ := rows.Columns()
-		var plan []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				b.Fatal(err)
-			}
-			plan = append(plan, fmt.Sprint(vals[len(vals)-1]))
-		}
-		rows.Close()
 		text := strings.Join(plan, " | ")
 		b.Logf("%s: %s", q.name, text)
 		for _, line := range plan {

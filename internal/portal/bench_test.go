@@ -3,22 +3,16 @@ package portal_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/guanjia/guanjia/internal/app"
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
@@ -107,129 +101,22 @@ func BenchmarkVerifyCode(b *testing.B) {
 // 50,000 households of 示例花园 (20 each, two years of them), the bench
 // resident's household among them.
 const (
-	benchCases      = 1_000_000
-	benchPerHome    = 20
-	benchHomes      = benchCases / benchPerHome
-	benchPhone      = "13812345678"
-	benchVersion    = 1
-	benchPIIKey     = "bench:cG9ydGFsYmVuY2hwb3J0YWxiZW5jaHBvcnRhbGJlbmM="
-	benchCasesCache = "portal-cases-1m-"
+	benchCases   = 1_000_000
+	benchPerHome = 20
+	benchHomes   = benchCases / benchPerHome
+	benchPhone   = "13812345678"
+	// benchVersion changes the cache key whenever seedCases changes.
+	benchVersion = 1
+	// benchPIIKey seals the bench resident's phone; the benchmark's app
+	// opens it with the same key, as a deployment keeps its key ring.
+	benchPIIKey = "bench:cG9ydGFsYmVuY2hwb3J0YWxiZW5jaHBvcnRhbGJlbmM="
 )
 
-func benchConfig(c *app.Config) { c.PIIKeys = benchPIIKey }
-
-// benchCacheKey names the cached SQLite file after the number of
-// migrations and a hash of their text (and benchVersion): a new or edited
-// migration seeds a new file.
-func benchCacheKey(tb testing.TB) string {
-	tb.Helper()
-	files, err := filepath.Glob("../db/migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("migrations: %v", err)
-	}
-	sort.Strings(files)
-	h := sha256.New()
-	fmt.Fprintf(h, "v%d\n", benchVersion)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
-		h.Write(b)
-	}
-	return fmt.Sprintf("m%d-%s", len(files), hex.EncodeToString(h.Sum(nil))[:10])
-}
-
-// casesEnv starts the application on the million cases. SQLite: a copy of
-// a file cached under $TMPDIR/guanjia-bench, seeded on the first run;
-// PostgreSQL: seeded each run, then analysed (as autovacuum would soon).
+// casesEnv starts the application on the million cases (see
+// apptest.StartSeeded for where they are kept).
 func casesEnv(b *testing.B, dialect db.Dialect) *apptest.Env {
 	b.Helper()
-	ctx := context.Background()
-	if dialect == db.Postgres {
-		e := apptest.StartWith(b, dbtest.Open(b, db.Postgres), benchConfig)
-		if err := seedCases(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := e.DB.W.ExecContext(ctx, `ANALYZE`); err != nil {
-			b.Fatal(err)
-		}
-		return e
-	}
-	dir := filepath.Join(os.TempDir(), "guanjia-bench")
-	cached := filepath.Join(dir, benchCasesCache+benchCacheKey(b)+".db")
-	if _, err := os.Stat(cached); err != nil {
-		began := time.Now()
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.Fatal(err)
-		}
-		tmp := cached + ".tmp"
-		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-			os.Remove(f)
-		}
-		d, err := db.Open(ctx, db.Config{Path: tmp})
-		if err != nil {
-			b.Fatal(err)
-		}
-		e := apptest.StartWith(b, d, benchConfig)
-		if err := seedCases(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := d.W.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			b.Fatal(err)
-		}
-		e.Server.Close()
-		d.Close()
-		if err := os.Rename(tmp, cached); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("seeded %s in %v", cached, time.Since(began).Round(time.Second))
-	}
-	path := filepath.Join(b.TempDir(), "cases.db") // each run on a copy: start and sign-in write a little
-	if err := copyFile(cached, path); err != nil {
-		b.Fatal(err)
-	}
-	d, err := db.Open(ctx, db.Config{Path: path})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { d.Close() })
-	return apptest.StartWith(b, d, benchConfig)
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// insertRows runs multi-row INSERTs of cols, per rows to a statement.
-func insertRows(ctx context.Context, tx *db.Tx, table string, cols []string, rows [][]any, per int) error {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	for from := 0; from < len(rows); from += per {
-		to := min(from+per, len(rows))
-		var args []any
-		for _, r := range rows[from:to] {
-			args = append(args, r...)
-		}
-		q := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", to-from), ", ")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("insert %s: %w", table, err)
-		}
-	}
-	return nil
+	return apptest.StartSeeded(b, dialect, apptest.Seeded{Name: "portal-cases-1m", Version: benchVersion, PIIKeys: benchPIIKey, Seed: seedCases})
 }
 
 // seedCases adds 50,000 units and households to 示例花园 and 20 cases to
@@ -251,11 +138,13 @@ func seedCases(ctx context.Context, e *apptest.Env) error {
 	for from := 0; from < benchHomes; from += homesPerTx {
 		to := min(from+homesPerTx, benchHomes)
 		err := e.DB.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-			var units [][]any
+			units := apptest.NewBulk(tx, "units", []string{"site_id", "node_path", "number", "building", "floor", "created_at", "updated_at"}, 500)
 			for h := from; h < to; h++ {
-				units = append(units, []any{site, path, fmt.Sprintf("BN-%05d", h), "BN", h % 30, 0, 0})
+				if err := units.Add(ctx, site, path, fmt.Sprintf("BN-%05d", h), "BN", h%30, 0, 0); err != nil {
+					return err
+				}
 			}
-			if err := insertRows(ctx, tx, "units", []string{"site_id", "node_path", "number", "building", "floor", "created_at", "updated_at"}, units, 500); err != nil {
+			if err := units.Flush(ctx); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO households (unit_id, site_id, node_path, butler_id, created_at, updated_at)
@@ -279,7 +168,8 @@ func seedCases(ctx context.Context, e *apptest.Env) error {
 				homes = append(homes, x)
 			}
 			rows.Close()
-			var cs [][]any
+			cs := apptest.NewBulk(tx, "cases", []string{"number", "type", "site_id", "node_path", "unit_id", "household_id", "butler_id", "source",
+				"description", "state", "created_at", "closed_at", "updated_at"}, 400)
 			for i, hm := range homes {
 				h := from + i
 				for k := 0; k < benchPerHome; k++ {
@@ -289,12 +179,13 @@ func seedCases(ctx context.Context, e *apptest.Env) error {
 					if k >= benchPerHome-1 && h%20 == 0 || h == benchHomes-1 && k >= benchPerHome-len(states) {
 						state, closedAt = states[(h+k)%len(states)], nil
 					}
-					cs = append(cs, []any{fmt.Sprintf("BN-%07d", n), types[n%len(types)], site, path, hm.unit, hm.id, butler, "portal",
-						fmt.Sprintf("压测报事 %d：卫生间水龙头漏水", n), state, db.Ms(at), closedAt, db.Ms(at)})
+					if err := cs.Add(ctx, fmt.Sprintf("BN-%07d", n), types[n%len(types)], site, path, hm.unit, hm.id, butler, "portal",
+						fmt.Sprintf("压测报事 %d：卫生间水龙头漏水", n), state, db.Ms(at), closedAt, db.Ms(at)); err != nil {
+						return err
+					}
 				}
 			}
-			return insertRows(ctx, tx, "cases", []string{"number", "type", "site_id", "node_path", "unit_id", "household_id", "butler_id", "source",
-				"description", "state", "created_at", "closed_at", "updated_at"}, cs, 400)
+			return cs.Flush(ctx)
 		})
 		if err != nil {
 			return err
@@ -325,30 +216,11 @@ func seedCases(ctx context.Context, e *apptest.Env) error {
 // cases package's list: its joins, the household filter, newest first).
 func listPlan(b *testing.B, e *apptest.Env, hh int64) string {
 	b.Helper()
-	ctx := context.Background()
 	q := `SELECT c.id FROM cases c LEFT JOIN case_categories cc ON cc.id = c.category_id LEFT JOIN units u ON u.id = c.unit_id
 		LEFT JOIN staff bu ON bu.id = c.butler_id LEFT JOIN staff a ON a.id = c.assignee_id WHERE 1=1 AND c.household_id = ? ORDER BY c.id DESC LIMIT 51`
-	explain := `EXPLAIN QUERY PLAN `
-	if e.DB.Dialect == db.Postgres {
-		explain = `EXPLAIN `
-	}
-	rows, err := e.DB.Q(ctx).QueryContext(ctx, explain+q, hh)
+	lines, err := e.Explain(q, hh)
 	if err != nil {
 		b.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var lines []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			b.Fatal(err)
-		}
-		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
 	}
 	return strings.Join(lines, "\n")
 }
