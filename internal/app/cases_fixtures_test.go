@@ -151,6 +151,7 @@ func caseFixtures(t *testing.T, e *apptest.Env, ids demoIDs) caseSetup {
 			"POST /api/v1/cases/{id}/remind":        fx(path(open("dispatch"), "remind"), map[string]any{"reason": "业主催问"}),
 			"POST /api/v1/notifications/{id}/read":  fx(fmt.Sprintf("/api/v1/notifications/%d/read", note), nil),
 			"POST /api/v1/notifications/read-all":   fx("/api/v1/notifications/read-all", nil),
+			"PUT /api/v1/notification-preferences":  fx("/api/v1/notification-preferences", map[string]any{"sms": false, "quiet_start": "21:30", "quiet_end": "08:00"}),
 			"POST /api/portal/v1/auth/code":         fx("/api/portal/v1/auth/code", map[string]any{"phone": "13966667777"}),
 			"POST /api/portal/v1/auth/verify":       fx("/api/portal/v1/auth/verify", map[string]any{"phone": residentPhone, "code": "000000"}),
 			"POST /api/portal/v1/auth/logout":       fx("/api/portal/v1/auth/logout", nil),

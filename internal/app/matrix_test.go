@@ -61,6 +61,10 @@ var anyStaffRoutes = map[string]bool{
 	"GET /notifications/bell":              true,
 	"POST /notifications/read-all":         true,
 	"POST /notifications/{id}/read":        true,
+	"GET /api/v1/notification-preferences": true,
+	"PUT /api/v1/notification-preferences": true,
+	"GET /notifications/preferences":       true,
+	"POST /notifications/preferences":      true,
 }
 
 func routeKey(r web.Route) string { return r.Method + " " + r.Path }

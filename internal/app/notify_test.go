@@ -98,3 +98,59 @@ func TestNotificationsPageThroughAll(t *testing.T) {
 		}
 	})
 }
+
+// Preferences: a malformed time is refused naming its field and changes
+// nothing; texts turned off on the page send none, urgent or not, while
+// the bell still rings.
+func TestNotificationPreferences(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := apptest.Start(t, d)
+		butler := e.Login("butler")
+		var p notify.Prefs
+		if res := e.Do("GET", "/api/v1/notification-preferences", butler, nil, &p); res.StatusCode != http.StatusOK || p != notify.DefaultPrefs {
+			t.Fatalf("defaults: %d %+v", res.StatusCode, p)
+		}
+		res := e.Do("PUT", "/api/v1/notification-preferences", butler, map[string]any{"sms": false, "quiet_start": "25:00"}, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), `"quiet_start"`) {
+			t.Fatalf("bad time: %d %s", res.StatusCode, res.Body)
+		}
+		if e.Do("GET", "/api/v1/notification-preferences", butler, nil, &p); p != notify.DefaultPrefs {
+			t.Fatalf("a refused change changed %+v", p)
+		}
+		if res := e.Do("PUT", "/api/v1/notification-preferences", butler, map[string]any{"sms": true, "quiet_start": "21:30", "quiet_end": "07:00"}, &p); res.StatusCode != http.StatusOK ||
+			p != (notify.Prefs{SMS: true, QuietStart: "21:30", QuietEnd: "07:00"}) {
+			t.Fatalf("change: %d %+v", res.StatusCode, p)
+		}
+		// The page: the box unticked turns texts off.
+		b := e.NewBrowser()
+		if res := b.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", res.StatusCode)
+		}
+		page := b.Get("/notifications/preferences")
+		if page.StatusCode != http.StatusOK || !strings.Contains(string(page.Body), `value="21:30"`) || !strings.Contains(string(page.Body), `name="sms" value="1" checked`) {
+			t.Fatalf("page: %d", page.StatusCode)
+		}
+		csrf := between(string(page.Body), `name="csrf_token" value="`, `"`)
+		if res := b.PostForm("/notifications/preferences", map[string][]string{"csrf_token": {csrf}, "quiet_start": {"9pm"}, "quiet_end": {"07:00"}}, nil); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("bad form: %d", res.StatusCode)
+		}
+		if res := b.PostForm("/notifications/preferences", map[string][]string{"csrf_token": {csrf}, "quiet_start": {"21:30"}, "quiet_end": {"07:00"}}, nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("form: %d %s", res.StatusCode, res.Body)
+		}
+		if e.Do("GET", "/api/v1/notification-preferences", butler, nil, &p); p.SMS {
+			t.Fatalf("texts still on: %+v", p)
+		}
+		texts := e.Count("sms_messages")
+		bell := e.Count("notifications")
+		err := d.WithTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+			return e.App.Notify.Notify(ctx, notify.Note{RecipientID: e.StaffID("butler"), Kind: "case.new", Subject: "case:1",
+				Params: map[string]any{"number": "BX-1", "description": "漏水"}, SMS: true, Urgent: true})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Count("sms_messages") != texts || e.Count("notifications") != bell+1 {
+			t.Fatalf("texts %d → %d, bell %d → %d", texts, e.Count("sms_messages"), bell, e.Count("notifications"))
+		}
+	})
+}

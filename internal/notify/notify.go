@@ -120,15 +120,14 @@ func params(m map[string]any) []any {
 // smsAllowed applies the person's preferences: texts off, or quiet hours
 // for anything not urgent.
 func (s *Service) smsAllowed(ctx context.Context, staffID int64, urgent bool, now time.Time) (bool, error) {
-	on, qs, qe := true, "22:00", "07:00"
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT sms, quiet_start, quiet_end FROM notify_prefs WHERE staff_id = ?`, staffID).Scan(&on, &qs, &qe)
-	if err != nil && !db.IsNoRows(err) {
+	p, err := s.Prefs(ctx, staffID)
+	if err != nil {
 		return false, err
 	}
-	if !on {
+	if !p.SMS {
 		return false, nil
 	}
-	return urgent || !inQuiet(now.In(s.zone), qs, qe), nil
+	return urgent || !inQuiet(now.In(s.zone), p.QuietStart, p.QuietEnd), nil
 }
 
 // inQuiet reports whether the local time falls in [start, end), which may

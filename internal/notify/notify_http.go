@@ -21,6 +21,10 @@ func (h *HTTP) Routes() []web.Route {
 			Doc: &web.Doc{Summary: "Mark one notification read", Tag: "notifications", Status: http.StatusNoContent}},
 		{Method: "POST", Path: "/api/v1/notifications/read-all", Handler: h.readAll,
 			Doc: &web.Doc{Summary: "Mark every notification read", Tag: "notifications", Status: http.StatusNoContent}},
+		{Method: "GET", Path: "/api/v1/notification-preferences", Handler: h.prefs,
+			Doc: &web.Doc{Summary: "The caller's notification preferences: texts on or off, quiet hours", Tag: "notifications", Resp: Prefs{}}},
+		{Method: "PUT", Path: "/api/v1/notification-preferences", Handler: h.setPrefs,
+			Doc: &web.Doc{Summary: "Set the caller's notification preferences", Tag: "notifications", Body: PrefsInput{}, Resp: Prefs{}}},
 	}
 }
 
@@ -66,4 +70,24 @@ func queryID(c *web.Ctx, name string) (int64, error) {
 		return 0, errs.Invalid(name, "error.field.wrong_type")
 	}
 	return id, nil
+}
+
+func (h *HTTP) prefs(c *web.Ctx) error {
+	p, err := h.S.Prefs(c.R.Context(), c.P.StaffID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (h *HTTP) setPrefs(c *web.Ctx) error {
+	var in PrefsInput
+	if err := c.Decode(&in); err != nil {
+		return err
+	}
+	p, err := h.S.SetPrefs(c.R.Context(), c.P.StaffID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
 }

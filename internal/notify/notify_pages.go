@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -28,6 +29,8 @@ func (h *Pages) Routes() []web.Route {
 		{Method: "GET", Path: "/notifications/bell", Handler: h.bell},
 		{Method: "POST", Path: "/notifications/read-all", Handler: h.readAllForm},
 		{Method: "POST", Path: "/notifications/{id}/read", Handler: h.readForm},
+		{Method: "GET", Path: "/notifications/preferences", Handler: h.prefsPage},
+		{Method: "POST", Path: "/notifications/preferences", Handler: h.prefsForm},
 	}
 }
 
@@ -99,4 +102,40 @@ func localPath(next, def string) string {
 		}
 	}
 	return def
+}
+
+type prefsData struct {
+	Prefs
+	Saved bool
+}
+
+func (h *Pages) prefsPage(c *web.Ctx) error {
+	p, err := h.S.Prefs(c.R.Context(), c.P.StaffID)
+	if err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, "notifications_prefs", &prefsData{Prefs: p, Saved: c.Query("ok") == "saved"}, nil)
+}
+
+// prefsFormInput is the form: an unticked box sends nothing, so texts are
+// off unless "sms" comes.
+type prefsFormInput struct {
+	SMS        string `json:"sms"`
+	QuietStart string `json:"quiet_start"`
+	QuietEnd   string `json:"quiet_end"`
+}
+
+func (h *Pages) prefsForm(c *web.Ctx) error {
+	var f prefsFormInput
+	if err := c.Decode(&f); err != nil {
+		return err
+	}
+	on := f.SMS != ""
+	if _, err := h.S.SetPrefs(c.R.Context(), c.P.StaffID, PrefsInput{SMS: &on, QuietStart: &f.QuietStart, QuietEnd: &f.QuietEnd}); err != nil {
+		if errs.CodeOf(err) != errs.EInvalid {
+			return err
+		}
+		return c.HTML(http.StatusUnprocessableEntity, "notifications_prefs", &prefsData{Prefs: Prefs{SMS: on, QuietStart: f.QuietStart, QuietEnd: f.QuietEnd}}, err)
+	}
+	return c.Redirect("/notifications/preferences?ok=saved")
 }
