@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/guanjia/guanjia/internal/app"
 	"github.com/guanjia/guanjia/internal/apptest"
@@ -57,13 +54,12 @@ func BenchmarkStaffListHTTP(b *testing.B) {
 			seedStaff(b, e, 10000)
 			tok := e.Login("admin")
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-			get := func() (time.Duration, error) {
+			get := func(int) error {
 				req, _ := http.NewRequest("GET", e.URL+"/api/v1/staff?page=1", nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
-				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
-					return 0, err
+					return err
 				}
 				var buf [4096]byte
 				for {
@@ -73,39 +69,20 @@ func BenchmarkStaffListHTTP(b *testing.B) {
 				}
 				res.Body.Close()
 				if res.StatusCode != 200 {
-					return 0, fmt.Errorf("status %d", res.StatusCode)
+					return fmt.Errorf("status %d", res.StatusCode)
 				}
-				return time.Since(t0), nil
+				return nil
 			}
 			for i := 0; i < 20; i++ { // warm the caches
-				if _, err := get(); err != nil {
+				if err := get(i); err != nil {
 					b.Fatal(err)
 				}
 			}
 			var lat apptest.Latencies
-			var next atomic.Int64
-			var failed atomic.Value
 			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := 0; w < 50; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for next.Add(1) <= int64(b.N) {
-						d, err := get()
-						if err != nil {
-							failed.Store(err)
-							return
-						}
-						lat.Add(d)
-					}
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
+			elapsed, err := apptest.Busy(b.N, 50, get, &lat)
 			b.StopTimer()
-			if err, _ := failed.Load().(error); err != nil {
+			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
@@ -141,27 +118,18 @@ func BenchmarkLoginHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	var lat apptest.Latencies
-	var next atomic.Int64
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				t0 := time.Now()
-				res := e.Do("POST", "/api/v1/auth/login", "", map[string]string{"username": "butler", "password": "benchmark-pw-1"}, nil)
-				if res.StatusCode != 200 {
-					b.Errorf("login: %d", res.StatusCode)
-					return
-				}
-				lat.Add(time.Since(t0))
-			}
-		}()
+	elapsed, err := apptest.Busy(b.N, 2, func(int) error {
+		res := e.Do("POST", "/api/v1/auth/login", "", map[string]string{"username": "butler", "password": "benchmark-pw-1"}, nil)
+		if res.StatusCode != 200 {
+			return fmt.Errorf("login: %d", res.StatusCode)
+		}
+		return nil
+	}, &lat)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "logins/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "logins/s")
 	lat.Report(b, "")
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -81,15 +82,56 @@ func CPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// Busy sends n requests from clients concurrent clients, each sending its
+// next as soon as its last is answered (a closed loop: the most the server
+// does, and the latency at that queue), and records each request's
+// latency. do gets the request's number, 0 to n-1. It returns the time the
+// n requests took and the first error of do; a client stops at its error.
+func Busy(n, clients int, do func(i int) error, lat *Latencies) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				began := time.Now()
+				if err := do(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+				lat.Add(time.Since(began))
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), first
+}
+
 // Paced sends n requests at a fixed rate (per second) from workers
 // concurrent clients, as independent callers arrive (an open loop), and
 // records each request's latency from the instant it was due to be sent:
 // a request that waited for a free client counts its wait, so a stall is
 // not hidden by the clients slowing down (coordinated omission). It
 // returns the time from the first due instant to the last completion and
-// the first error of do.
-func Paced(rate float64, n, workers int, do func() error, lat *Latencies) (time.Duration, error) {
-	due := make(chan time.Time, n)
+// the first error of do, which gets the request's number, 0 to n-1.
+func Paced(rate float64, n, workers int, do func(i int) error, lat *Latencies) (time.Duration, error) {
+	type slot struct {
+		i  int
+		at time.Time
+	}
+	due := make(chan slot, n)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
@@ -97,12 +139,12 @@ func Paced(rate float64, n, workers int, do func() error, lat *Latencies) (time.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for at := range due {
-				if wait := time.Until(at); wait > 0 {
+			for s := range due {
+				if wait := time.Until(s.at); wait > 0 {
 					time.Sleep(wait)
 				}
-				err := do()
-				lat.Add(time.Since(at))
+				err := do(s.i)
+				lat.Add(time.Since(s.at))
 				if err != nil {
 					mu.Lock()
 					if first == nil {
@@ -116,7 +158,7 @@ func Paced(rate float64, n, workers int, do func() error, lat *Latencies) (time.
 	start := time.Now().Add(10 * time.Millisecond)
 	interval := time.Duration(float64(time.Second) / rate)
 	for i := range n {
-		due <- start.Add(time.Duration(i) * interval)
+		due <- slot{i, start.Add(time.Duration(i) * interval)}
 	}
 	close(due)
 	wg.Wait()

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,9 +127,8 @@ func createCases(b *testing.B, target benchDB, clients, rate int) {
 	token := e.Login("butler")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
-	var seq atomic.Int64
-	create := func() error {
-		i := seq.Add(1)
+	create := func(n int) error {
+		i := int64(n)
 		body, _ := json.Marshal(map[string]any{"type": "repair", "site_id": site, "unit_id": units[i%int64(len(units))],
 			"category_id": categories[i%int64(len(categories))], "priority": "normal", "description": "厨房水龙头漏水，请尽快上门",
 			"contact_phone": fmt.Sprintf("138%08d", i%100000000)})
@@ -150,44 +147,21 @@ func createCases(b *testing.B, target benchDB, clients, rate int) {
 		}
 		return nil
 	}
-	run := func(n int, lat *apptest.Latencies) error {
-		var left atomic.Int64
-		left.Store(int64(n))
-		var wg sync.WaitGroup
-		var first atomic.Pointer[error]
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for left.Add(-1) >= 0 {
-					began := time.Now()
-					if err := create(); err != nil {
-						first.CompareAndSwap(nil, &err)
-						return
-					}
-					lat.Add(time.Since(began))
-				}
-			}()
-		}
-		wg.Wait()
-		if err := first.Load(); err != nil {
-			return *err
-		}
-		return nil
-	}
 	// Warm up: every client's connection open, statements cached.
-	if err := run(max(2*clients, 20), &apptest.Latencies{}); err != nil {
+	warm := max(2*clients, 20)
+	if _, err := apptest.Busy(warm, clients, create, &apptest.Latencies{}); err != nil {
 		b.Fatal(err)
 	}
+	measured := func(i int) error { return create(warm + i) }
 	var lat apptest.Latencies
 	b.ReportAllocs()
 	b.ResetTimer()
 	began, cpu := time.Now(), apptest.CPUTime()
 	var err error
 	if rate > 0 {
-		_, err = apptest.Paced(float64(rate), b.N, clients, create, &lat)
+		_, err = apptest.Paced(float64(rate), b.N, clients, measured, &lat)
 	} else {
-		err = run(b.N, &lat)
+		_, err = apptest.Busy(b.N, clients, measured, &lat)
 	}
 	if err != nil {
 		b.Fatal(err)

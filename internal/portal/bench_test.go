@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,56 +36,31 @@ func BenchmarkVerifyCode(b *testing.B) {
 				b.Fatal(err)
 			}
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-			verify := func(i int) (time.Duration, error) {
+			verify := func(i int) error {
 				body, _ := json.Marshal(map[string]string{"phone": phones[i], "code": codes[i]})
 				req, _ := http.NewRequest("POST", e.URL+"/api/portal/v1/auth/verify", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
-					return 0, err
+					return err
 				}
 				out, _ := io.ReadAll(res.Body)
 				res.Body.Close()
 				if res.StatusCode != http.StatusOK {
-					return 0, fmt.Errorf("verify %s: %d %s", phones[i], res.StatusCode, out)
+					return fmt.Errorf("verify %s: %d %s", phones[i], res.StatusCode, out)
 				}
-				return time.Since(t0), nil
+				return nil
 			}
 			for i := 0; i < warm; i++ { // every client's connection open, statements cached
-				if _, err := verify(i); err != nil {
+				if err := verify(i); err != nil {
 					b.Fatal(err)
 				}
 			}
 			var lat apptest.Latencies
-			next := atomic.Int64{}
-			next.Store(warm)
-			var failed atomic.Value
 			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := 0; w < clients; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= n {
-							return
-						}
-						d, err := verify(i)
-						if err != nil {
-							failed.Store(err)
-							return
-						}
-						lat.Add(d)
-					}
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
+			elapsed, err := apptest.Busy(b.N, clients, func(i int) error { return verify(warm + i) }, &lat)
 			b.StopTimer()
-			if err, _ := failed.Load().(error); err != nil {
+			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "verifications/s")
