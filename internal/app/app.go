@@ -235,7 +235,7 @@ func (a *App) buildServer() error {
 		&households.HTTP{Svc: a.Households},
 		&notify.HTTP{S: a.Notify},
 		&notify.Pages{S: a.Notify},
-		&cases.Pages{S: a.Cases, Residences: caseResidences{hh: a.Households, cases: a.Cases, units: cases.UnitNumbers{DB: a.DB}}},
+		&cases.Pages{S: a.Cases, Residences: caseResidences{hh: a.Households, cases: a.Cases, units: cases.UnitNumbers{DB: a.DB}}, Care: butlerCare{hh: a.Households}},
 		&portal.HTTP{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&portal.Pages{S: a.Portal, Srv: s, Blobs: a.Blobs},
 		&flow.HTTP{E: a.Flow},

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/cases"
@@ -102,4 +103,23 @@ func people(ps []households.Person, matched *int64) []string {
 		out = out[:3]
 	}
 	return out
+}
+
+// butlerCare puts a butler's due care tasks (households) on the service
+// desk's workbench: one place for everything that is the butler's.
+type butlerCare struct{ hh *households.Service }
+
+var _ cases.Care = butlerCare{}
+
+// DueCare lists the care tasks that have appeared by now.
+func (b butlerCare) DueCare(ctx context.Context, butlerID int64, limit int) ([]cases.CareItem, error) {
+	tasks, err := b.hh.DueCareTasks(ctx, butlerID, time.Now(), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cases.CareItem, len(tasks))
+	for i, t := range tasks {
+		out[i] = cases.CareItem{Kind: t.Kind, HouseholdID: t.HouseholdID, Unit: t.UnitNumber, Person: t.PersonName, DueAt: t.DueAt, Overdue: t.Overdue}
+	}
+	return out, nil
 }

@@ -108,3 +108,64 @@ func TestCaseTopicFollowsTheCasesVisibility(t *testing.T) {
 		}
 	})
 }
+
+// The butler's workbench lists the care tasks of their households that
+// are due, beside the cases; another butler's and tomorrow's stay off it.
+func TestWorkbenchShowsDueCareTasks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := apptest.Start(t, d)
+		ctx := t.Context()
+		butler := e.StaffID("butler")
+		site := e.SiteID("示例花园")
+		var hh int64
+		var path string
+		now := time.Now()
+		err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			// A household of its own, so that the demo's tasks cannot mix in.
+			if err := tx.QueryRowContext(ctx, `SELECT path FROM org_nodes WHERE id = ?`, site).Scan(&path); err != nil {
+				return err
+			}
+			var unit int64
+			if err := tx.QueryRowContext(ctx, `INSERT INTO units (site_id, node_path, number, building, floor, created_at, updated_at) VALUES (?, ?, '8-0808', '8', 8, 0, 0) RETURNING id`, site, path).Scan(&unit); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO households (unit_id, site_id, node_path, butler_id, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0) RETURNING id`, unit, site, path, butler).Scan(&hh); err != nil {
+				return err
+			}
+			for _, row := range []struct {
+				kind     string
+				butlerID any
+				show     time.Time
+			}{
+				{"elderly_visit", butler, now.Add(-2 * time.Hour)},
+				{"birthday", nil, now.Add(-time.Hour)},      // nobody's: not on the workbench
+				{"holiday", butler, now.Add(24 * time.Hour)}, // appears tomorrow
+			} {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO care_tasks (household_id, butler_id, node_path, kind, show_from, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					hh, row.butlerID, path, row.kind, db.Ms(row.show), db.Ms(row.show.Add(-time.Minute)), db.Ms(now)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.NewBrowser()
+		if res := b.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", res.StatusCode)
+		}
+		page := b.Get("/inbox")
+		body := string(page.Body)
+		i := strings.Index(body, `id="g-care"`)
+		if page.StatusCode != http.StatusOK || i < 0 {
+			t.Fatalf("workbench: %d, care group missing", page.StatusCode)
+		}
+		care := body[i:]
+		care = care[:strings.Index(care, "</section>")]
+		mine := `data-household="` + strconv.FormatInt(hh, 10) + `"`
+		if strings.Count(care, mine) != 1 || !strings.Contains(care, mine+` data-kind="elderly_visit"`) || !strings.Contains(care, "8-0808") {
+			t.Fatalf("want the one due task of household %d: %s", hh, care)
+		}
+	})
+}

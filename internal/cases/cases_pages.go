@@ -26,6 +26,8 @@ type Pages struct {
 	// Residences finds the caller's household by unit, name or phone; nil
 	// searches unit numbers (UnitNumbers).
 	Residences Residences
+	// Care puts the butler's due care tasks on the workbench; nil: none.
+	Care Care
 }
 
 func (h *Pages) residences() Residences {

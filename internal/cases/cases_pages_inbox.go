@@ -27,6 +27,8 @@ type inboxGroupView struct {
 
 type inboxData struct {
 	Groups    []inboxGroupView
+	Care      []CareItem
+	MoreCare  bool
 	Total     int
 	CanCreate bool
 	Me        int64
@@ -57,6 +59,18 @@ func (h *Pages) inboxPage(c *web.Ctx) error {
 		}
 		d.Total += g.Count
 		d.Groups = append(d.Groups, v)
+	}
+	if h.Care != nil {
+		const careRows = 20
+		care, err := h.Care.DueCare(ctx, c.P.StaffID, careRows+1)
+		if err != nil {
+			return err
+		}
+		if len(care) > careRows {
+			care, d.MoreCare = care[:careRows], true
+		}
+		d.Care = care
+		d.Total += len(care)
 	}
 	return c.HTML(http.StatusOK, "cases_inbox", d, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/guanjia/guanjia/internal/auth"
 	"github.com/guanjia/guanjia/internal/db"
@@ -36,6 +37,24 @@ type Residences interface {
 	Search(ctx context.Context, q string, limit int) ([]Residence, error)
 	// Residence returns one unit; ENotFound when it is not within reach.
 	Residence(ctx context.Context, unitID int64) (*Residence, error)
+}
+
+// CareItem is a care task of a butler's households (a birthday, a visit
+// to someone elderly living alone, a step of a life event) on the
+// workbench beside the cases.
+type CareItem struct {
+	Kind        string // the households module's task kind (hh.task.kind.<kind>)
+	HouseholdID int64
+	Unit        string
+	Person      string
+	DueAt       time.Time
+	Overdue     bool
+}
+
+// Care lists a butler's care tasks that are due, most urgent first; the
+// households module stands behind it. Nil shows no care group.
+type Care interface {
+	DueCare(ctx context.Context, butlerID int64, limit int) ([]CareItem, error)
 }
 
 // UnitNumbers is the default Residences: a prefix search on unit numbers
