@@ -138,7 +138,7 @@ func TestWorkbenchShowsDueCareTasks(t *testing.T) {
 				show     time.Time
 			}{
 				{"elderly_visit", butler, now.Add(-2 * time.Hour)},
-				{"birthday", nil, now.Add(-time.Hour)},      // nobody's: not on the workbench
+				{"birthday", nil, now.Add(-time.Hour)},       // nobody's: not on the workbench
 				{"holiday", butler, now.Add(24 * time.Hour)}, // appears tomorrow
 			} {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO care_tasks (household_id, butler_id, node_path, kind, show_from, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
