@@ -138,6 +138,7 @@ func caseFixtures(t *testing.T, e *apptest.Env, ids demoIDs) caseSetup {
 			"POST /api/v1/case-categories":          fx("/api/v1/case-categories", map[string]any{"site_id": ids.Garden, "code": "water_supply", "name": "二次供水", "department_kind": "engineering"}),
 			"POST /api/v1/cases/{id}/files":         rawFx(fmt.Sprintf("/api/v1/cases/%d/files?kind=photo", withFile), pngFile),
 			"POST /api/v1/cases/{id}/acknowledge":   fx(path(open(), "acknowledge"), map[string]any{"note": "已联系"}),
+			"POST /api/v1/cases/dispatch":           fx("/api/v1/cases/dispatch", map[string]any{"case_ids": []int64{open(), open()}, "assignee_id": techID, "reason": "同一楼层一起修"}),
 			"POST /api/v1/cases/{id}/dispatch":      fx(path(open(), "dispatch"), map[string]any{"assignee_id": techID}),
 			"POST /api/v1/cases/{id}/claim":         fx(path(open("pool"), "claim"), nil),
 			"POST /api/v1/cases/{id}/return":        fx(path(open("pool", "admin-claim"), "return"), map[string]any{"reason": "不是我的专业"}),

@@ -65,6 +65,8 @@ func (h *HTTP) Routes() []web.Route {
 			Doc: &web.Doc{Summary: "Open a case (报修, 投诉, 咨询, 建议, 表扬); answers with its number and open cases of the same unit and category", Tag: "cases", Body: CreateInput{}, Resp: Created{}, Status: http.StatusCreated}},
 		{Method: "GET", Path: "/api/v1/cases", Perm: auth.PermCaseView, Handler: h.list,
 			Doc: &web.Doc{Summary: "Cases in the caller's view, newest first", Tag: "cases", Query: q, Resp: Page{}}},
+		{Method: "POST", Path: "/api/v1/cases/dispatch", Perm: auth.PermCaseDispatch, Handler: h.dispatchMany,
+			Doc: &web.Doc{Summary: "Dispatch several cases to one person or department queue, all or nothing (at most 100)", Tag: "cases", Body: DispatchManyInput{}, Resp: Dispatched{}}},
 		{Method: "GET", Path: "/api/v1/cases/{id}", Perm: auth.PermCaseView, Handler: h.get,
 			Doc: &web.Doc{Summary: "A case with its timeline, SLA cycles, files and visits", Tag: "cases", Resp: Detail{}}},
 		{Method: "POST", Path: "/api/v1/cases/{id}/files", Perm: auth.PermCaseView, Handler: h.upload,
@@ -117,6 +119,18 @@ func (h *HTTP) create(c *web.Ctx) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *HTTP) dispatchMany(c *web.Ctx) error {
+	var in DispatchManyInput
+	if err := c.Decode(&in); err != nil {
+		return err
+	}
+	out, err := h.S.DispatchMany(c.R.Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func timeParam(c *web.Ctx, name string, v *errs.Validation) time.Time {

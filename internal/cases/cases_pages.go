@@ -65,6 +65,7 @@ func (h *Pages) Routes() []web.Route {
 		{Method: "GET", Path: "/cases/new/residences", Perm: auth.PermCaseCreate, Handler: h.residencesFragment},
 		{Method: "GET", Path: "/cases/new/residence", Perm: auth.PermCaseCreate, Handler: h.residenceFragment},
 		{Method: "POST", Path: "/cases", Perm: auth.PermCaseCreate, Handler: h.createForm},
+		{Method: "POST", Path: "/cases/dispatch", Perm: auth.PermCaseDispatch, Handler: h.batchForm},
 		{Method: "GET", Path: "/cases/categories", Perm: auth.PermCaseManage, Handler: h.categoriesPage},
 		{Method: "POST", Path: "/cases/categories", Perm: auth.PermCaseManage, Handler: h.categoryForm},
 		{Method: "GET", Path: "/cases/{id}", Perm: auth.PermCaseView, Handler: h.casePage},
@@ -85,7 +86,7 @@ func liveEvents() string {
 
 // okFlashes are the confirmations a redirect may ask a page to show.
 var okFlashes = func() map[string]bool {
-	m := map[string]bool{"created": true, "category": true}
+	m := map[string]bool{"created": true, "category": true, "batch": true}
 	for _, a := range Actions {
 		m[a] = true
 	}

@@ -32,6 +32,14 @@ type listData struct {
 	First      string // the first page's URL when not on it
 	CanCreate  bool
 	Flash      string
+	// Batch offers batch dispatch: the list's cases are all of one site
+	// and the caller may dispatch there.
+	Batch *batchView
+}
+
+type batchView struct {
+	People, Teams []Choice
+	Back          string // the list's URL, to return to
 }
 
 // parseDay reads a date input's value as the start of that day in China.
@@ -40,7 +48,10 @@ func parseDay(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-func (h *Pages) listPage(c *web.Ctx) error {
+func (h *Pages) listPage(c *web.Ctx) error { return h.listPageWith(c, nil) }
+
+// listPageWith renders the list; formErr is a failed batch dispatch.
+func (h *Pages) listPageWith(c *web.Ctx, formErr error) error {
 	ctx := c.R.Context()
 	f := listForm{Type: c.Query("type"), State: c.Query("state"), Category: c.Query("category_id"), From: c.Query("from"), To: c.Query("to"),
 		Q: c.Query("q"), Overdue: c.Query("overdue") == "1", BeforeID: c.QueryInt64("before_id")}
@@ -67,7 +78,7 @@ func (h *Pages) listPage(c *web.Ctx) error {
 		v.Check(ok, "to", "error.field.wrong_type")
 		filter.To = t.AddDate(0, 0, 1)
 	}
-	d := &listData{Form: f, Types: Types, States: States, CanCreate: c.P.CanAnywhere(auth.PermCaseCreate)}
+	d := &listData{Form: f, Types: Types, States: States, CanCreate: c.P.CanAnywhere(auth.PermCaseCreate), Flash: flash(c)}
 	sites, err := h.S.Sites(ctx, auth.PermCaseView)
 	if err != nil {
 		return err
@@ -99,11 +110,79 @@ func (h *Pages) listPage(c *web.Ctx) error {
 	if f.BeforeID > 0 {
 		d.First = "/cases?" + q.Encode()
 	}
+	back := "/cases?" + q.Encode()
 	if d.Page.More {
 		q.Set("before_id", strconv.FormatInt(d.Page.NextID, 10))
 		d.Next = "/cases?" + q.Encode()
 	}
-	return c.HTML(http.StatusOK, "cases_list", d, nil)
+	if d.Batch, err = h.batchView(ctx, c.P, d.Page.Items, back); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if formErr != nil {
+		status = web.StatusOf(errs.CodeOf(formErr))
+	}
+	return c.HTML(status, "cases_list", d, formErr)
+}
+
+// batchView offers batch dispatch when the open cases listed are all of
+// one site where the caller may dispatch.
+func (h *Pages) batchView(ctx context.Context, p *auth.Principal, items []Case, back string) (*batchView, error) {
+	var first *Case
+	for i := range items {
+		c := &items[i]
+		if c.State == StateClosed {
+			continue
+		}
+		if first == nil {
+			first = c
+		} else if c.SiteID != first.SiteID {
+			return nil, nil
+		}
+	}
+	if first == nil || !p.Can(auth.PermCaseDispatch, first.NodePath) {
+		return nil, nil
+	}
+	people, teams, err := h.S.DispatchTargets(ctx, first)
+	if err != nil {
+		return nil, err
+	}
+	return &batchView{People: people, Teams: teams, Back: back}, nil
+}
+
+// batchForm dispatches the ticked cases, all or nothing, and returns to
+// the list; a failure shows the list with the reason.
+func (h *Pages) batchForm(c *web.Ctx) error {
+	if err := c.R.ParseForm(); err != nil {
+		return errs.Invalid("body", "error.body.malformed")
+	}
+	in := DispatchManyInput{Reason: strings.TrimSpace(c.R.PostForm.Get("reason"))}
+	for _, v := range c.R.PostForm["case_ids"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return h.listPageWith(c, errs.Invalid("case_ids", "error.field.wrong_type"))
+		}
+		in.CaseIDs = append(in.CaseIDs, id)
+	}
+	target := c.R.PostForm.Get("target")
+	if id, err := strconv.ParseInt(c.R.PostForm.Get("assignee_id"), 10, 64); err == nil && target != "department" {
+		in.AssigneeID = id
+	}
+	if id, err := strconv.ParseInt(c.R.PostForm.Get("department_id"), 10, 64); err == nil && target == "department" {
+		in.DepartmentID = id
+	}
+	if _, err := h.S.DispatchMany(c.R.Context(), in); err != nil {
+		if code := errs.CodeOf(err); code == errs.EInvalid || code == errs.EConflict || code == errs.EForbidden || code == errs.ENotFound {
+			return h.listPageWith(c, err)
+		}
+		return err
+	}
+	back := localPath(c.R.PostForm.Get("next"), "/cases?state=open")
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	return c.Redirect(back + sep + "ok=batch")
 }
 
 // caseData is everything the case page shows.
