@@ -16,8 +16,13 @@ import (
 // PASSIVE checkpoint takes no write lock), and the writer's own
 // threshold is raised to a safety net for when that goroutine falls
 // behind.
+//
+// Small and often is smoother than large and seldom: at a thousand new
+// cases a second the p99 latency was 28–71 ms (median 36, six runs) with
+// a checkpoint every 50 ms, 45–95 ms every 200 ms and 85–103 ms every 2 s,
+// each checkpoint's copying and syncing competing with the writer.
 const (
-	checkpointEvery = 200 * time.Millisecond
+	checkpointEvery = 50 * time.Millisecond
 	// writerAutoCheckpoint is the writer's threshold in pages (4 KiB): it
 	// only matters when the background checkpoints cannot keep up.
 	writerAutoCheckpoint = 16384
