@@ -175,7 +175,10 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, d *db.DB) (*Ap
 	a.Households.OnErase(a.forgetElsewhere)
 	a.Portal = portal.New(portal.Deps{DB: d, Vault: a.Vault, SMS: a.SMS, Cases: a.Cases, Flow: a.Flow, Notify: a.Notify, Audit: a.Audit, Log: log}, cfg.Portal)
 	a.Flow.Listen(a.publishFlow)
-	a.HK = housekeeping.New(housekeeping.Deps{DB: d, Audit: a.Audit, Live: a.Live, Timers: a.Timers, Flow: a.Flow, Jobs: a.Jobs, Log: log})
+	a.HK = housekeeping.New(housekeeping.Deps{DB: d, Audit: a.Audit, Live: a.Live, Timers: a.Timers, Flow: a.Flow, Jobs: a.Jobs, Log: log, Desk: hkDesk{cases: a.Cases}})
+	a.Cases.OnCompleted(func(ctx context.Context, c *cases.Case, note string) error {
+		return a.HK.CaseCompleted(ctx, c.ID, note)
+	})
 	a.registerJobs()
 	if err := a.Jobs.Build(cfg.Workers); err != nil {
 		return nil, err

@@ -175,6 +175,11 @@ func (s *Service) complete(ctx context.Context, tx *db.Tx, c *Case, in ActionInp
 			return err
 		}
 	}
+	for _, h := range s.completed {
+		if err := h(ctx, c, in.Note); err != nil {
+			return err
+		}
+	}
 	return s.event(ctx, tx, c.ID, "completed", map[string]any{"note": in.Note, "materials": in.Materials, "labour_minutes": in.LabourMinutes,
 		"photos": len(in.Photos), "signed": in.Signature != "", "on_behalf": in.OnBehalf})
 }

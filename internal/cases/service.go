@@ -34,7 +34,17 @@ type Service struct {
 	log    *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// completed run in the transaction of every completion.
+	completed []CompletedHook
 }
+
+// CompletedHook runs in the transaction that completes a case (note is
+// the completion note): the module that opened the case finishes its own
+// side. An error rolls the completion back.
+type CompletedHook func(ctx context.Context, c *Case, note string) error
+
+// OnCompleted adds a hook run at every completion. Call it while wiring.
+func (s *Service) OnCompleted(h CompletedHook) { s.completed = append(s.completed, h) }
 
 // Deps are the services the desk works with.
 type Deps struct {

@@ -151,6 +151,23 @@ type Deps struct {
 	Flow   Engine
 	Jobs   *jobs.Queue // nil: no periodic nightly roll (tests call Roll)
 	Log    *slog.Logger
+	// Desk opens repair cases on the service desk for damage found in a
+	// room; nil: damage starts the small maintenance process instead.
+	Desk Desk
+}
+
+// RepairRequest is damage handed to the service desk.
+type RepairRequest struct {
+	SiteID      int64
+	Room        string // the room number
+	Description string
+}
+
+// Desk is the service desk as housekeeping uses it: it opens a repair case
+// in the caller's transaction and returns its id and number. When the case
+// is completed, the desk calls CaseCompleted in that transaction.
+type Desk interface {
+	OpenRepair(ctx context.Context, r RepairRequest) (id int64, number string, err error)
 }
 
 // Service holds the rules of housekeeping.
@@ -160,6 +177,7 @@ type Service struct {
 	live   Publisher
 	timers Timers
 	flow   Engine
+	desk   Desk
 	log    *slog.Logger
 	// Now is the clock; tests replace it. Every write runs at Now.
 	Now func() time.Time
@@ -169,7 +187,7 @@ type Service struct {
 // job handler and, with a job queue, the periodic nightly roll. Call it
 // before the queue is built; call Setup once the database is migrated.
 func New(d Deps) *Service {
-	s := &Service{db: d.DB, audit: d.Audit, live: d.Live, timers: d.Timers, flow: d.Flow, log: d.Log,
+	s := &Service{db: d.DB, audit: d.Audit, live: d.Live, timers: d.Timers, flow: d.Flow, desk: d.Desk, log: d.Log,
 		Now: func() time.Time { return time.Now().UTC() }}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -13,14 +13,15 @@ import (
 	"github.com/guanjia/guanjia/internal/flow"
 )
 
-// Damage found in a room becomes maintenance work in the process engine:
-// an instance of hk_maintenance (below) with a repair task for the site's
-// engineering department or its technicians; when the repair task is
-// completed, the engine's service task hk.maintenance_done reports back,
-// the room's timeline shows it, and a room put out of order for it returns
-// to service (dirty, to be cleaned). This is the seam for the service desk:
-// when it provides cases, ReportDamage opens a case instead of starting the
-// process, and the case's completion calls MaintenanceDone.
+// Damage found in a room becomes repair work. With the service desk
+// beside housekeeping (Deps.Desk, as the application wires it), it is a
+// repair case on the hotel's site, dispatched, worked, visited and timed
+// like any other, and the case's completion reports back (CaseCompleted).
+// Housekeeping on its own starts hk_maintenance (below) instead: a repair
+// task for the site's engineering department or its technicians whose
+// completion runs the engine's service task hk.maintenance_done. Either
+// way the room's timeline shows it, and a room put out of order for it
+// returns to service (dirty, to be cleaned).
 
 const (
 	maintenanceKey     = "hk_maintenance"
@@ -75,6 +76,8 @@ type RepairOrder struct {
 	Description string     `json:"description"`
 	OutOfOrder  bool       `json:"out_of_order"`
 	InstanceID  *int64     `json:"instance_id"`
+	CaseID      *int64     `json:"case_id"`
+	CaseNumber  string     `json:"case_number,omitempty"`
 	State       string     `json:"state"`
 	ReportedAt  time.Time  `json:"reported_at"`
 	DoneAt      *time.Time `json:"done_at,omitempty"`
@@ -118,7 +121,16 @@ func (s *Service) ReportDamage(ctx context.Context, roomID int64, in DamageRepor
 			r.SiteID, r.ID, out.Description, in.OutOfOrder, by, db.Ms(tx.Now)).Scan(&out.ID); err != nil {
 			return fmt.Errorf("housekeeping: maintenance: %w", err)
 		}
-		if s.flow != nil {
+		if s.desk != nil {
+			id, number, err := s.desk.OpenRepair(ctx, RepairRequest{SiteID: r.SiteID, Room: r.Number, Description: out.Description})
+			if err != nil {
+				return fmt.Errorf("housekeeping: open repair case: %w", err)
+			}
+			out.CaseID, out.CaseNumber = &id, number
+			if _, err := tx.ExecContext(ctx, `UPDATE hk_maintenance SET case_id = ? WHERE id = ?`, id, out.ID); err != nil {
+				return err
+			}
+		} else if s.flow != nil {
 			site := r.SiteID
 			started, err := s.flow.StartSystem(ctx, flow.StartInput{DefinitionKey: maintenanceKey, SiteID: &site, BusinessKey: "HK-" + r.Number,
 				CustomerRef: r.Number, Variables: map[string]any{"room": r.Number, "description": out.Description, "maintenance_id": out.ID}})
@@ -185,6 +197,21 @@ func asInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// CaseCompleted is the service desk's completion hook: when the completed
+// case was opened for damage in a room, the maintenance is done (fixed,
+// with the completion note). Other cases are none of housekeeping's.
+func (s *Service) CaseCompleted(ctx context.Context, caseID int64, note string) error {
+	var id int64
+	err := db.TxOrFail(ctx).QueryRowContext(ctx, `SELECT id FROM hk_maintenance WHERE case_id = ?`, caseID).Scan(&id)
+	if db.IsNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("housekeeping: maintenance of case %d: %w", caseID, err)
+	}
+	return s.MaintenanceDone(ctx, id, true, note)
+}
+
 // MaintenanceDone closes maintenance: the timeline shows it and, when it
 // was fixed and had put the room out of order, the room returns to service
 // as dirty. Done twice is done once.
@@ -226,8 +253,8 @@ func (s *Service) MaintenanceDone(ctx context.Context, id int64, fixed bool, not
 
 // RoomMaintenance lists a room's maintenance, newest first.
 func (s *Service) RoomMaintenance(ctx context.Context, roomID int64) ([]RepairOrder, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, room_id, description, set_ooo, instance_id, state, reported_at, done_at, done_note
-		FROM hk_maintenance WHERE room_id = ? ORDER BY id DESC LIMIT 20`, roomID)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT m.id, m.room_id, m.description, m.set_ooo, m.instance_id, m.case_id, COALESCE(c.number, ''), m.state, m.reported_at, m.done_at, m.done_note
+		FROM hk_maintenance m LEFT JOIN cases c ON c.id = m.case_id WHERE m.room_id = ? ORDER BY m.id DESC LIMIT 20`, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +264,7 @@ func (s *Service) RoomMaintenance(ctx context.Context, roomID int64) ([]RepairOr
 		var m RepairOrder
 		var rep int64
 		var done *int64
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.Description, &m.OutOfOrder, &m.InstanceID, &m.State, &rep, &done, &m.DoneNote); err != nil {
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.Description, &m.OutOfOrder, &m.InstanceID, &m.CaseID, &m.CaseNumber, &m.State, &rep, &done, &m.DoneNote); err != nil {
 			return nil, err
 		}
 		m.ReportedAt = db.Time(rep)
