@@ -158,7 +158,7 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 	return sql.OpenDB(cachingConnector{c}), nil
 }
 
-// Close closes both pools.
+// Close stops the group committer and the checkpointer and closes the pools.
 func (d *DB) Close() error {
 	if d.group != nil {
 		d.group.close()
