@@ -64,8 +64,11 @@ func (c *checkpointer) loop(ctx context.Context) {
 			}
 			continue
 		}
+		// RESTART (which lets the log start over) only once a PASSIVE run
+		// has copied the whole of a long log: it holds the writer's lock
+		// while it waits for readers.
 		mode = "PASSIVE"
-		if logPages > restartAbove {
+		if logPages > restartAbove && done == logPages {
 			mode = "RESTART"
 		}
 	}

@@ -135,7 +135,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(cfg.MaxConns)
 	r.SetMaxIdleConns(cfg.MaxConns)
-	ck, err := openSQLitePool("file:" + cfg.Path + "?" + pragmas)
+	// The checkpointer waits briefly for locks: a RESTART checkpoint holds
+	// the writer's lock while it waits for readers.
+	ck, err := openSQLitePool("file:" + cfg.Path + "?" + strings.Replace(pragmas, "busy_timeout(10000)", "busy_timeout(100)", 1))
 	if err != nil {
 		w.Close()
 		r.Close()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,7 +34,10 @@ type group struct {
 }
 
 type groupCall struct {
-	ctx    context.Context
+	ctx context.Context
+	// claim is who decided the call's fate first: the committer taking it
+	// (callTaken) or its caller giving up while it waited (callAbandoned).
+	claim  atomic.Int32
 	turn   chan *sql.Tx // the transaction, when this call's turn comes; closed without one when it is skipped
 	yield  chan error   // the function's result (errAborted for a panic or Goexit)
 	result chan error   // the commit's outcome, or why the call was skipped
@@ -45,6 +49,11 @@ type groupCall struct {
 const (
 	groupMax  = 128
 	groupSpan = 20 * time.Millisecond
+)
+
+const (
+	callTaken     = 1
+	callAbandoned = 2
 )
 
 var (
@@ -88,7 +97,20 @@ func (g *group) run(ctx context.Context, now time.Time, fn func(ctx context.Cont
 	case g.wake <- struct{}{}:
 	default:
 	}
-	stx, ok := <-c.turn
+	// Waiting for a turn ends with the caller's context: a caller that
+	// gives up is skipped, so a function that (wrongly) opens a second
+	// transaction from inside its own, with a deadline, fails alone
+	// instead of holding every writer behind it.
+	var stx *sql.Tx
+	var ok bool
+	select {
+	case stx, ok = <-c.turn:
+	case <-ctx.Done():
+		if c.claim.CompareAndSwap(0, callAbandoned) {
+			return ctx.Err()
+		}
+		stx, ok = <-c.turn // the committer took it first: it is ours to run
+	}
 	if !ok {
 		return <-c.result
 	}
@@ -149,7 +171,6 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 	began := time.Now()
 	var ok []*groupCall
 	var broken error // the transaction itself failed: nothing in it may commit
-	ran := false     // a call has run in the transaction
 	exec := func(q string) {
 		if broken == nil {
 			if _, err := stx.ExecContext(ctx, q); err != nil {
@@ -158,34 +179,31 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 		}
 	}
 	n := 0
-	// runOne runs one call in stx; stop says the transaction rolled back.
-	runOne := func(c *groupCall) (stop bool) {
+	for _, c := range batch {
+		if n == groupMax || (n > 0 && time.Since(began) > groupSpan) {
+			break
+		}
+		n++
+		if !c.claim.CompareAndSwap(0, callTaken) {
+			continue // its caller gave up waiting
+		}
 		if err := c.ctx.Err(); err != nil {
 			skip(c, err)
-			return false
+			continue
 		}
 		if broken != nil {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
-			return false
+			continue
 		}
-		if !ran {
-			// The first call runs without a savepoint (a savepoint copies
-			// every page it changes aside): should it fail, the whole
-			// transaction is its alone and rolls back, and the calls after
-			// it go to a new one.
-			ran = true
-			c.turn <- stx
-			if err := <-c.yield; err != nil {
-				_ = stx.Rollback()
-				return true
-			}
-			ok = append(ok, c)
-			return false
-		}
+		// Every call, the first too, runs in a savepoint: should a
+		// statement roll the whole transaction back (a full disk, an I/O
+		// error, OR ROLLBACK) while its function carries on, the savepoint
+		// is gone and RELEASE fails, so nothing after it can run in a
+		// transaction SQLite has silently replaced with autocommit.
 		exec(`SAVEPOINT g`)
 		if broken != nil {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
-			return false
+			continue
 		}
 		c.turn <- stx
 		if err := <-c.yield; err != nil {
@@ -194,16 +212,6 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 			ok = append(ok, c)
 		}
 		exec(`RELEASE g`)
-		return false
-	}
-	for _, c := range batch {
-		if n == groupMax || (n > 0 && time.Since(began) > groupSpan) {
-			break
-		}
-		n++
-		if runOne(c) {
-			return batch[n:]
-		}
 	}
 	switch {
 	case broken != nil:

@@ -145,3 +145,81 @@ func TestGoexitInsideATransaction(t *testing.T) {
 		}
 	})
 }
+
+// SQLite's group commit against two mistakes a writer's function can make.
+// A function that opens a second transaction from inside its own (with a
+// context of its own) waits for a turn that cannot come: with a deadline
+// it fails alone, and writers behind it go on. A function that swallows
+// the error of a statement that rolled the whole transaction back
+// (OR ROLLBACK here; a full disk does the same) must not make the writers
+// grouped with it believe anything: whoever is told their write committed
+// finds it, whoever is told it failed finds nothing.
+func TestGroupCommitSurvivesMisbehavingWriters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if d.Dialect != db.SQLite {
+			t.Skip("group commit is SQLite's")
+		}
+		ctx := context.Background()
+		put := func(ctx context.Context, tx *db.Tx, key string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, '', 0)`, key)
+			return err
+		}
+		has := func(key string) bool {
+			var n int
+			if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key = ?`, key).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 1
+		}
+		var inner error
+		err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			inner = d.WithTx(short, func(ctx context.Context, tx *db.Tx) error { return put(ctx, tx, "inner") })
+			return put(ctx, tx, "outer")
+		})
+		if err != nil || !errors.Is(inner, context.DeadlineExceeded) || !has("outer") || has("inner") {
+			t.Fatalf("nested transaction: outer %v, inner %v", err, inner)
+		}
+		if err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error { return put(ctx, tx, "after") }); err != nil || !has("after") {
+			t.Fatalf("a writer after it: %v", err)
+		}
+
+		if err := d.WithTx(ctx, func(ctx context.Context, tx *db.Tx) error { return put(ctx, tx, "taken") }); err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		var wg sync.WaitGroup
+		results := map[string]error{}
+		var mu sync.Mutex
+		run := func(name string, fn func(ctx context.Context, tx *db.Tx) error) {
+			defer wg.Done()
+			err := d.WithTx(ctx, fn)
+			mu.Lock()
+			results[name] = err
+			mu.Unlock()
+		}
+		wg.Add(3)
+		go run("blocker", func(ctx context.Context, tx *db.Tx) error {
+			close(started)
+			time.Sleep(150 * time.Millisecond) // the next two queue meanwhile and share a transaction
+			return put(ctx, tx, "blocker")
+		})
+		<-started
+		go run("swallow", func(ctx context.Context, tx *db.Tx) error {
+			if err := put(ctx, tx, "swallow"); err != nil {
+				return err
+			}
+			_, _ = tx.ExecContext(ctx, `INSERT OR ROLLBACK INTO settings (key, value, updated_at) VALUES ('taken', '', 0)`)
+			return nil // the error, and the rollback, ignored
+		})
+		time.Sleep(20 * time.Millisecond)
+		go run("honest", func(ctx context.Context, tx *db.Tx) error { return put(ctx, tx, "honest") })
+		wg.Wait()
+		for _, name := range []string{"blocker", "swallow", "honest"} {
+			if told, found := results[name] == nil, has(name); told != found {
+				t.Errorf("%s: told committed %v (%v), row there %v", name, told, results[name], found)
+			}
+		}
+	})
+}

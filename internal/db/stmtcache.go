@@ -87,9 +87,10 @@ func (c *cachingConn) stmt(ctx context.Context, q string) (*cachedStmt, error) {
 	return cs, nil
 }
 
-// evict drops the least recently used statement that is not busy.
+// evict drops the least recently used statement that is not busy, never
+// the one just prepared (at the front).
 func (c *cachingConn) evict(e *list.Element) {
-	for ; e != nil; e = e.Prev() {
+	for ; e != nil && e != c.lru.Front(); e = e.Prev() {
 		cs := e.Value.(*cachedStmt)
 		if cs.busy {
 			continue
@@ -165,8 +166,11 @@ type cachedRows struct {
 }
 
 func (r *cachedRows) Close() error {
+	if r.cs == nil {
+		return nil // closed already: the statement may be another query's now
+	}
 	err := r.Rows.Close()
-	r.cs.busy = false
+	r.cs.busy, r.cs = false, nil
 	return err
 }
 

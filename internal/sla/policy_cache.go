@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -57,7 +58,7 @@ func (s *Service) policySet(ctx context.Context) (*policySet, error) {
 		set.byID[p.ID] = p
 		set.all = append(set.all, p)
 	}
-	slices.SortFunc(set.all, func(a, b *Policy) int { return int(a.ID - b.ID) })
+	slices.SortFunc(set.all, func(a, b *Policy) int { return cmp.Compare(a.ID, b.ID) })
 	// A set read in a transaction that changed policies carries that
 	// transaction's token: should it roll back, the token never matches
 	// again and the set is never used.

@@ -186,7 +186,10 @@ func (s *Service) Fire(ctx context.Context, id int64) (bool, error) {
 	})
 	if err != nil {
 		fired = false
-		s.failed(ctx, id, err)
+		var he *handlerError
+		if errors.As(err, &he) { // not a lost transaction or a claim the database refused
+			s.failed(ctx, id, err)
+		}
 	}
 	if fired {
 		s.mu.Lock()
@@ -262,13 +265,21 @@ func (s *Service) fireIn(ctx context.Context, tx *db.Tx, id int64) (bool, error)
 	h := s.handlers[t.Kind]
 	s.mu.Unlock()
 	if h == nil {
-		return false, fmt.Errorf("timers: no handler for kind %q", t.Kind)
+		return false, &handlerError{fmt.Errorf("timers: no handler for kind %q", t.Kind)}
 	}
 	if err := h(ctx, t); err != nil {
-		return false, fmt.Errorf("timers: %s %s: %w", t.Kind, t.Subject, err)
+		return false, &handlerError{fmt.Errorf("timers: %s %s: %w", t.Kind, t.Subject, err)}
 	}
 	return true, nil
 }
+
+// handlerError is a firing that failed in its handler (or for want of
+// one): what the timer records and backs off for. Other failures (a lost
+// transaction, a refused claim) retry at the next poll.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
 
 // failed records a failed firing: one more attempt, the error, and a retry
 // time that doubles with each failure.
