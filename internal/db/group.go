@@ -15,9 +15,11 @@ import (
 // appends every page it touched to the WAL (a new case touches some forty
 // pages of ten tables and their indexes) and now and then checkpoints.
 // Writers that queue while a transaction runs are therefore run together
-// in the next one, each inside its own savepoint, and committed once: a
-// caller whose function fails is rolled back to its savepoint alone, and
-// no caller returns before the commit that holds its writes has succeeded.
+// in the next one, each after the first inside its own savepoint, and
+// committed once: a caller whose function fails is rolled back alone (the
+// first by rolling back the transaction, which then holds nothing else),
+// and no caller returns before the commit that holds its writes has
+// succeeded.
 //
 // Each caller runs its function in its own goroutine (a panic or a test's
 // t.Fatal stays where it belongs); the committer hands the transaction
@@ -178,6 +180,16 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 			}
 		}
 	}
+	// The mark: a row of a temporary table written in the transaction.
+	// The first call runs without a savepoint (a savepoint copies every
+	// page a call changes aside, the costliest part of a small group); a
+	// statement of it that rolled the whole transaction back (a full disk,
+	// an I/O error, OR ROLLBACK) takes the mark with it, even when its
+	// function carried on as if nothing happened, and then nothing of the
+	// group may commit.
+	exec(`CREATE TEMP TABLE IF NOT EXISTS group_mark (x INTEGER)`)
+	exec(`INSERT INTO temp.group_mark (x) VALUES (1)`)
+	first := true
 	n := 0
 	for _, c := range batch {
 		if n == groupMax || (n > 0 && time.Since(began) > groupSpan) {
@@ -195,11 +207,27 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
 			continue
 		}
-		// Every call, the first too, runs in a savepoint: should a
-		// statement roll the whole transaction back (a full disk, an I/O
-		// error, OR ROLLBACK) while its function carries on, the savepoint
-		// is gone and RELEASE fails, so nothing after it can run in a
-		// transaction SQLite has silently replaced with autocommit.
+		if first {
+			first = false
+			c.turn <- stx
+			if err := <-c.yield; err != nil {
+				// Its failure is the transaction's alone: roll it back and
+				// give the calls after it a new one.
+				_ = stx.Rollback()
+				return batch[n:]
+			}
+			var marks int
+			if err := stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM temp.group_mark`).Scan(&marks); err != nil {
+				broken = err
+			} else if marks != 1 {
+				broken = errors.New("db: a statement rolled the transaction back and its writer carried on")
+			}
+			ok = append(ok, c)
+			continue
+		}
+		// The calls after the first run in savepoints: a failure rolls
+		// back to its own, and a savepoint lost with the transaction makes
+		// RELEASE fail.
 		exec(`SAVEPOINT g`)
 		if broken != nil {
 			skip(c, fmt.Errorf("db: transaction lost: %w", broken))
@@ -213,6 +241,7 @@ func (g *group) commit(batch []*groupCall) []*groupCall {
 		}
 		exec(`RELEASE g`)
 	}
+	exec(`DELETE FROM temp.group_mark`)
 	switch {
 	case broken != nil:
 		_ = stx.Rollback()
