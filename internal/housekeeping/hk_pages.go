@@ -173,11 +173,7 @@ func (h *HTTP) boardData(c *web.Ctx) (*boardData, error) {
 }
 
 func (h *HTTP) boardPage(c *web.Ctx) error {
-	d, err := h.boardData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_board", d, nil)
+	return show(c, "hk_board", func() (any, error) { return h.boardData(c) })
 }
 
 // bulkFormInput is the board's bulk form.
@@ -345,11 +341,28 @@ func (h *HTTP) roomPage(c *web.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.roomData(c, id)
+	return show(c, "hk_room", func() (any, error) { return h.roomData(c, id) })
+}
+
+// rerender shows page again, with err on its form, when err is the
+// user's to correct (see formError); data reloads what the page shows.
+func rerender(c *web.Ctx, err error, page string, data func() (any, error)) error {
+	return formError(err, func(status int) error {
+		d, derr := data()
+		if derr != nil {
+			return derr
+		}
+		return c.HTML(status, page, d, err)
+	})
+}
+
+// show renders page with what data loads.
+func show(c *web.Ctx, page string, data func() (any, error)) error {
+	d, err := data()
 	if err != nil {
 		return err
 	}
-	return c.HTML(http.StatusOK, "hk_room", d, nil)
+	return c.HTML(http.StatusOK, page, d, nil)
 }
 
 // formError re-renders a page with the error of a form, or passes on an
@@ -391,13 +404,7 @@ func (h *HTTP) statusForm(c *web.Ctx) error {
 		in.Flags = map[string]bool{name: state == "on"}
 	}
 	if _, err := h.S.ChangeStatus(c.R.Context(), id, in); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.roomData(c, id)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_room", d, err)
-		})
+		return rerender(c, err, "hk_room", func() (any, error) { return h.roomData(c, id) })
 	}
 	return c.Redirect(localNext(f.Next, "/hk/rooms/"+itoa(id)+"?done=status"))
 }
@@ -434,13 +441,7 @@ func (h *HTTP) inspectForm(c *web.Ctx) error {
 		score = -1
 	}
 	if _, err := h.S.Inspect(c.R.Context(), id, InspectionInput{Result: f.Result, Score: score, FailedItems: f.Failed, Reasons: f.Reasons}); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.roomData(c, id)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_room", d, err)
-		})
+		return rerender(c, err, "hk_room", func() (any, error) { return h.roomData(c, id) })
 	}
 	return c.Redirect("/hk/rooms/" + itoa(id) + "?done=inspected")
 }
@@ -462,13 +463,7 @@ func (h *HTTP) damageForm(c *web.Ctx) error {
 		return err
 	}
 	if _, err := h.S.ReportDamage(c.R.Context(), id, DamageReportInput{Description: f.Description, OutOfOrder: f.OutOfOrder, Until: f.Until}); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.roomData(c, id)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_room", d, err)
-		})
+		return rerender(c, err, "hk_room", func() (any, error) { return h.roomData(c, id) })
 	}
 	return c.Redirect(localNext(f.Next, "/hk/rooms/"+itoa(id)) + sep(f.Next) + "done=damage")
 }
@@ -549,11 +544,7 @@ func (h *HTTP) workPage(c *web.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.workData(c, id)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_work", d, nil)
+	return show(c, "hk_work", func() (any, error) { return h.workData(c, id) })
 }
 
 func (h *HTTP) workFormError(c *web.Ctx, id int64, err error, checked []string) error {
@@ -724,11 +715,7 @@ func (h *HTTP) assignData(c *web.Ctx) (*assignData, error) {
 }
 
 func (h *HTTP) assignPage(c *web.Ctx) error {
-	d, err := h.assignData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_assign", d, nil)
+	return show(c, "hk_assign", func() (any, error) { return h.assignData(c) })
 }
 
 func (h *HTTP) generateForm(c *web.Ctx) error {
@@ -737,13 +724,7 @@ func (h *HTTP) generateForm(c *web.Ctx) error {
 		return err
 	}
 	if _, err := h.S.Generate(c.R.Context(), in); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.assignData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_assign", d, err)
-		})
+		return rerender(c, err, "hk_assign", func() (any, error) { return h.assignData(c) })
 	}
 	return c.Redirect("/hk/assign?site_id=" + itoa(in.SiteID) + "&date=" + url.QueryEscape(in.Date) + "&done=generated")
 }
@@ -767,13 +748,7 @@ func (h *HTTP) autoForm(c *web.Ctx) error {
 		}
 	}
 	if _, err := h.S.AutoAssign(c.R.Context(), in); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.assignData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_assign", d, err)
-		})
+		return rerender(c, err, "hk_assign", func() (any, error) { return h.assignData(c) })
 	}
 	return c.Redirect("/hk/assign?site_id=" + itoa(f.SiteID) + "&date=" + url.QueryEscape(f.Date) + "&done=assigned")
 }
@@ -889,11 +864,7 @@ func (h *HTTP) tasksData(c *web.Ctx) (*tasksData, error) {
 }
 
 func (h *HTTP) tasksPage(c *web.Ctx) error {
-	d, err := h.tasksData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_tasks", d, nil)
+	return show(c, "hk_tasks", func() (any, error) { return h.tasksData(c) })
 }
 
 type outcomeFormInput struct {
@@ -913,13 +884,7 @@ func (h *HTTP) outcomeForm(c *web.Ctx) error {
 	}
 	t, err := h.S.TaskOutcome(c.R.Context(), id, DNDOutcomeInput(f))
 	if err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.tasksData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_tasks", d, err)
-		})
+		return rerender(c, err, "hk_tasks", func() (any, error) { return h.tasksData(c) })
 	}
 	return c.Redirect("/hk/tasks?site_id=" + itoa(t.SiteID) + "&done=outcome")
 }

@@ -12,6 +12,17 @@ import (
 	"github.com/guanjia/guanjia/internal/errs"
 )
 
+// siteOfRow returns the site of a ledger row (table is one of this
+// package's tables); ENotFound when there is no such row.
+func (s *Service) siteOfRow(ctx context.Context, table string, id int64) (int64, error) {
+	var siteID int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT site_id FROM `+table+` WHERE id = ?`, id).Scan(&siteID)
+	if db.IsNoRows(err) {
+		return 0, errs.NotFound("error.not_found")
+	}
+	return siteID, err
+}
+
 // deskSite is a site on which the caller holds hk.desk (or hk.inspect).
 func (s *Service) deskSite(ctx context.Context, siteID int64) (*HotelSite, error) {
 	site, err := s.site(ctx, siteID, auth.PermHKView)
@@ -349,10 +360,8 @@ func (s *Service) FoundAction(ctx context.Context, id int64, in FoundActionInput
 		return err
 	}
 	return s.tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var siteID int64
-		if err := tx.QueryRowContext(ctx, `SELECT site_id FROM hk_lost_found WHERE id = ?`, id).Scan(&siteID); db.IsNoRows(err) {
-			return errs.NotFound("error.not_found")
-		} else if err != nil {
+		siteID, err := s.siteOfRow(ctx, "hk_lost_found", id)
+		if err != nil {
 			return err
 		}
 		if _, err := s.deskSite(ctx, siteID); err != nil {
@@ -445,10 +454,8 @@ func (s *Service) IssueKey(ctx context.Context, keyID int64, in KeyIssueInput) e
 		return err
 	}
 	return s.tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var siteID int64
-		if err := tx.QueryRowContext(ctx, `SELECT site_id FROM hk_keys WHERE id = ?`, keyID).Scan(&siteID); db.IsNoRows(err) {
-			return errs.NotFound("error.not_found")
-		} else if err != nil {
+		siteID, err := s.siteOfRow(ctx, "hk_keys", keyID)
+		if err != nil {
 			return err
 		}
 		site, err := s.deskSite(ctx, siteID)
@@ -474,10 +481,8 @@ func (s *Service) IssueKey(ctx context.Context, keyID int64, in KeyIssueInput) e
 // ReturnKey takes a key or pager back (收回并检查); hk.desk.
 func (s *Service) ReturnKey(ctx context.Context, keyID int64) error {
 	return s.tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var siteID int64
-		if err := tx.QueryRowContext(ctx, `SELECT site_id FROM hk_keys WHERE id = ?`, keyID).Scan(&siteID); db.IsNoRows(err) {
-			return errs.NotFound("error.not_found")
-		} else if err != nil {
+		siteID, err := s.siteOfRow(ctx, "hk_keys", keyID)
+		if err != nil {
 			return err
 		}
 		if _, err := s.deskSite(ctx, siteID); err != nil {
@@ -673,16 +678,14 @@ func (s *Service) ReadHandover(ctx context.Context, id int64) error {
 		return errs.Forbidden()
 	}
 	return s.tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var siteID int64
-		if err := tx.QueryRowContext(ctx, `SELECT site_id FROM hk_handover WHERE id = ?`, id).Scan(&siteID); db.IsNoRows(err) {
-			return errs.NotFound("error.not_found")
-		} else if err != nil {
+		siteID, err := s.siteOfRow(ctx, "hk_handover", id)
+		if err != nil {
 			return err
 		}
 		if _, err := s.site(ctx, siteID, auth.PermHKView); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO hk_handover_reads (entry_id, staff_id, read_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, p.StaffID, db.Ms(tx.Now))
+		_, err = tx.ExecContext(ctx, `INSERT INTO hk_handover_reads (entry_id, staff_id, read_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, p.StaffID, db.Ms(tx.Now))
 		return err
 	})
 }

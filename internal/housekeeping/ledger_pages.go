@@ -211,13 +211,7 @@ func (h *HTTP) minibarForm(c *web.Ctx) error {
 // confirmation, or the room page with the error.
 func (h *HTTP) recordDone(c *web.Ctx, roomID int64, next, done string, err error) error {
 	if err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.roomData(c, roomID)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_room", d, err)
-		})
+		return rerender(c, err, "hk_room", func() (any, error) { return h.roomData(c, roomID) })
 	}
 	back := localNext(next, "/hk/rooms/"+itoa(roomID))
 	return c.Redirect(back + sep(back) + "done=" + done)
@@ -424,11 +418,7 @@ func (h *HTTP) minibarData(c *web.Ctx) (*minibarData, error) {
 }
 
 func (h *HTTP) minibarPage(c *web.Ctx) error {
-	d, err := h.minibarData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_minibar", d, nil)
+	return show(c, "hk_minibar", func() (any, error) { return h.minibarData(c) })
 }
 
 func (h *HTTP) minibarItemForm(c *web.Ctx) error {
@@ -451,13 +441,7 @@ func (h *HTTP) minibarItemForm(c *web.Ctx) error {
 		_, err = h.S.CreateMinibarItem(c.R.Context(), in)
 	}
 	if err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.minibarData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_minibar", d, err)
-		})
+		return rerender(c, err, "hk_minibar", func() (any, error) { return h.minibarData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/minibar?site_id=%d&done=saved", f.SiteID))
 }
@@ -616,11 +600,7 @@ func (h *HTTP) lostFoundData(c *web.Ctx) (*lostFoundData, error) {
 }
 
 func (h *HTTP) lostFoundPage(c *web.Ctx) error {
-	d, err := h.lostFoundData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_lost_found", d, nil)
+	return show(c, "hk_lost_found", func() (any, error) { return h.lostFoundData(c) })
 }
 
 func (h *HTTP) foundForm(c *web.Ctx) error {
@@ -663,13 +643,7 @@ func (h *HTTP) foundActionForm(c *web.Ctx) error {
 		return err
 	}
 	if err := h.S.FoundAction(c.R.Context(), id, FoundActionInput{Action: in.Action, ClaimedBy: in.ClaimedBy, Note: in.Note}); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.lostFoundData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_lost_found", d, err)
-		})
+		return rerender(c, err, "hk_lost_found", func() (any, error) { return h.lostFoundData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/lost-found?site_id=%d&done=saved", in.SiteID))
 }
@@ -720,11 +694,7 @@ func (h *HTTP) keysData(c *web.Ctx) (*keysData, error) {
 }
 
 func (h *HTTP) keysPage(c *web.Ctx) error {
-	d, err := h.keysData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_keys", d, nil)
+	return show(c, "hk_keys", func() (any, error) { return h.keysData(c) })
 }
 
 func (h *HTTP) keyIssueForm(c *web.Ctx) error {
@@ -741,13 +711,7 @@ func (h *HTTP) keyIssueForm(c *web.Ctx) error {
 		return err
 	}
 	if err := h.S.IssueKey(c.R.Context(), id, KeyIssueInput{StaffID: f.StaffID, Shift: f.Shift}); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.keysData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_keys", d, err)
-		})
+		return rerender(c, err, "hk_keys", func() (any, error) { return h.keysData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/keys?site_id=%d&done=saved", f.SiteID))
 }
@@ -764,13 +728,7 @@ func (h *HTTP) keyReturnForm(c *web.Ctx) error {
 		return err
 	}
 	if err := h.S.ReturnKey(c.R.Context(), id); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.keysData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_keys", d, err)
-		})
+		return rerender(c, err, "hk_keys", func() (any, error) { return h.keysData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/keys?site_id=%d&done=saved", f.SiteID))
 }
@@ -801,11 +759,7 @@ func (h *HTTP) lentData(c *web.Ctx) (*lentData, error) {
 }
 
 func (h *HTTP) lentPage(c *web.Ctx) error {
-	d, err := h.lentData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_lent", d, nil)
+	return show(c, "hk_lent", func() (any, error) { return h.lentData(c) })
 }
 
 func (h *HTTP) lendForm(c *web.Ctx) error {
@@ -828,13 +782,7 @@ func (h *HTTP) lendForm(c *web.Ctx) error {
 		_, err = h.S.Lend(ctx, roomID, LendInput{Item: f.Item, Qty: f.Qty, Note: f.Note})
 	}
 	if err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.lentData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_lent", d, err)
-		})
+		return rerender(c, err, "hk_lent", func() (any, error) { return h.lentData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/lent?site_id=%d&done=saved", f.SiteID))
 }
@@ -884,11 +832,7 @@ func (h *HTTP) handoverData(c *web.Ctx) (*handoverData, error) {
 }
 
 func (h *HTTP) handoverPage(c *web.Ctx) error {
-	d, err := h.handoverData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_handover", d, nil)
+	return show(c, "hk_handover", func() (any, error) { return h.handoverData(c) })
 }
 
 func (h *HTTP) handoverForm(c *web.Ctx) error {
@@ -897,13 +841,7 @@ func (h *HTTP) handoverForm(c *web.Ctx) error {
 		return err
 	}
 	if _, err := h.S.WriteHandover(c.R.Context(), in); err != nil {
-		return formError(err, func(status int) error {
-			d, derr := h.handoverData(c)
-			if derr != nil {
-				return derr
-			}
-			return c.HTML(status, "hk_handover", d, err)
-		})
+		return rerender(c, err, "hk_handover", func() (any, error) { return h.handoverData(c) })
 	}
 	return c.Redirect(fmt.Sprintf("/hk/handover?site_id=%d&done=saved", in.SiteID))
 }

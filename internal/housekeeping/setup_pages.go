@@ -2,7 +2,6 @@ package housekeeping
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -137,21 +136,11 @@ func (h *HTTP) setupData(c *web.Ctx) (*setupData, error) {
 }
 
 func (h *HTTP) setupPage(c *web.Ctx) error {
-	d, err := h.setupData(c)
-	if err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, "hk_setup", d, nil)
+	return show(c, "hk_setup", func() (any, error) { return h.setupData(c) })
 }
 
 func (h *HTTP) setupError(c *web.Ctx, err error) error {
-	return formError(err, func(status int) error {
-		d, derr := h.setupData(c)
-		if derr != nil {
-			return derr
-		}
-		return c.HTML(status, "hk_setup", d, err)
-	})
+	return rerender(c, err, "hk_setup", func() (any, error) { return h.setupData(c) })
 }
 
 func (h *HTTP) settingsForm(c *web.Ctx) error {
