@@ -135,7 +135,7 @@ func (s *Service) nextNumber(ctx context.Context, siteID int64, typ string, now 
 // a create that then fails leaves a gap in the day's numbers. A create
 // inside its caller's transaction takes it there.
 func (s *Service) number(ctx context.Context, siteID int64, typ string, now time.Time) (string, error) {
-	if s.db.Dialect == db.SQLite || db.TxFrom(ctx) != nil {
+	if s.db.OneWriter() || db.TxFrom(ctx) != nil {
 		return "", nil
 	}
 	var n string

@@ -51,6 +51,21 @@ func (d *DB) ILike() string {
 	return "LIKE" // SQLite's LIKE ignores ASCII case; CJK has none.
 }
 
+// StrPos is the dialect's function for the 1-based position of a substring
+// (arguments: string, substring); 0 when absent.
+func (d *DB) StrPos() string {
+	if d.Dialect == Postgres {
+		return "strpos"
+	}
+	return "instr"
+}
+
+// OneWriter reports whether write transactions run one at a time (SQLite):
+// then a row every writer updates costs no waiting of its own, and work
+// that would take a short transaction of its own elsewhere belongs in the
+// caller's.
+func (d *DB) OneWriter() bool { return d.Dialect == SQLite }
+
 // Placeholders returns "?, ?, ?" for n values.
 func Placeholders(n int) string {
 	if n <= 0 {

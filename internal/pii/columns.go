@@ -101,10 +101,7 @@ func (v *Vault) RekeyColumn(ctx context.Context, d *db.DB, c Column, batch int) 
 
 // KeyIDsIn lists the key ids that seal values of the columns.
 func KeyIDsIn(ctx context.Context, d *db.DB, cols ...Column) ([]string, error) {
-	pos := "instr" // strpos on PostgreSQL: the same arguments
-	if d.Dialect == db.Postgres {
-		pos = "strpos"
-	}
+	pos := d.StrPos()
 	var parts []string
 	for _, c := range cols {
 		parts = append(parts, `SELECT substr(`+c.Sealed+`, 1, `+pos+`(`+c.Sealed+`, '.') - 1) AS k FROM `+c.Table+` WHERE `+c.Sealed+` <> ''`)
