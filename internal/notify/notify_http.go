@@ -2,9 +2,7 @@ package notify
 
 import (
 	"net/http"
-	"strconv"
 
-	"github.com/guanjia/guanjia/internal/errs"
 	"github.com/guanjia/guanjia/internal/web"
 )
 
@@ -29,7 +27,7 @@ func (h *HTTP) Routes() []web.Route {
 }
 
 func (h *HTTP) list(c *web.Ctx) error {
-	before, err := queryID(c, "before")
+	before, err := c.QueryID("before")
 	if err != nil {
 		return err
 	}
@@ -56,20 +54,6 @@ func (h *HTTP) readAll(c *web.Ctx) error {
 		return err
 	}
 	return c.NoContent()
-}
-
-// queryID reads an id-valued query parameter (0 when absent); anything but
-// a positive integer is EInvalid on it.
-func queryID(c *web.Ctx, name string) (int64, error) {
-	v := c.Query(name)
-	if v == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.Invalid(name, "error.field.wrong_type")
-	}
-	return id, nil
 }
 
 func (h *HTTP) prefs(c *web.Ctx) error {

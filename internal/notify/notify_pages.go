@@ -45,7 +45,7 @@ type listData struct {
 }
 
 func (h *Pages) listPage(c *web.Ctx) error {
-	before, err := queryID(c, "before")
+	before, err := c.QueryID("before")
 	if err != nil {
 		return err
 	}

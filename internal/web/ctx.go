@@ -83,6 +83,20 @@ func (c *Ctx) PathID(name string) (int64, error) {
 	return id, nil
 }
 
+// QueryID reads an id-valued query parameter (a cursor, say): 0 when
+// absent; anything but a positive integer is EInvalid on it.
+func (c *Ctx) QueryID(name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(name, "error.field.wrong_type")
+	}
+	return id, nil
+}
+
 // QueryInt reads an integer query parameter; def when absent or malformed.
 func (c *Ctx) QueryInt(name string, def int) int {
 	v, err := strconv.Atoi(c.R.URL.Query().Get(name))
