@@ -81,10 +81,7 @@ func TestNotificationsPageThroughAll(t *testing.T) {
 			t.Fatalf("bad cursor: %d %s", res.StatusCode, res.Body)
 		}
 		// The page: 50 a page, a link to older ones and back to the newest.
-		b := e.NewBrowser()
-		if res := b.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login: %d", res.StatusCode)
-		}
+		b := e.SignIn("butler")
 		first := b.Get("/notifications")
 		if first.StatusCode != http.StatusOK || strings.Count(string(first.Body), `<li class="note`) != 50 || !strings.Contains(string(first.Body), `id="older"`) {
 			t.Fatalf("first page: %d, %d notes", first.StatusCode, strings.Count(string(first.Body), `<li class="note`))
@@ -122,10 +119,7 @@ func TestNotificationPreferences(t *testing.T) {
 			t.Fatalf("change: %d %+v", res.StatusCode, p)
 		}
 		// The page: the box unticked turns texts off.
-		b := e.NewBrowser()
-		if res := b.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login: %d", res.StatusCode)
-		}
+		b := e.SignIn("butler")
 		page := b.Get("/notifications/preferences")
 		if page.StatusCode != http.StatusOK || !strings.Contains(string(page.Body), `value="21:30"`) || !strings.Contains(string(page.Body), `name="sms" value="1" checked`) {
 			t.Fatalf("page: %d", page.StatusCode)

@@ -168,6 +168,17 @@ type Browser struct {
 	Client *http.Client
 }
 
+// SignIn returns a browser signed in through the login form as a demo
+// user.
+func (e *Env) SignIn(username string) *Browser {
+	e.T.Helper()
+	b := e.NewBrowser()
+	if res := b.PostForm("/login", map[string][]string{"username": {username}, "password": {demo.Password}}, nil); res.StatusCode != http.StatusSeeOther {
+		e.T.Fatalf("sign in %s: %d", username, res.StatusCode)
+	}
+	return b
+}
+
 // NewBrowser returns a client with an empty cookie jar.
 func (e *Env) NewBrowser() *Browser {
 	jar, _ := cookiejar.New(nil)

@@ -163,10 +163,7 @@ func TestReadyzFlagsMissingYear(t *testing.T) {
 func TestCalendarPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := apptest.Start(t, d)
-		b := e.NewBrowser()
-		if res := b.PostForm("/login", map[string][]string{"username": {"admin"}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login: %d", res.StatusCode)
-		}
+		b := e.SignIn("admin")
 		page := b.Get("/calendars")
 		if page.StatusCode != 200 || !strings.Contains(string(page.Body), "中国工作日") || !strings.Contains(string(page.Body), `href="/calendars/24x7"`) {
 			t.Fatalf("list: %d %s", page.StatusCode, page.Body)
@@ -237,8 +234,7 @@ func TestCalendarPages(t *testing.T) {
 			t.Fatalf("bad key form: %d", res.StatusCode)
 		}
 		// A butler may look but not change.
-		bb := e.NewBrowser()
-		bb.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil)
+		bb := e.SignIn("butler")
 		if res := bb.Get("/calendars/cn-workday"); res.StatusCode != 200 || strings.Contains(string(res.Body), `action="/calendars/cn-workday/import"`) {
 			t.Fatalf("butler view: %d", res.StatusCode)
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
-	"github.com/guanjia/guanjia/internal/demo"
 )
 
 // pageUser is a signed-in browser session with its pages' CSRF token.
@@ -28,10 +27,7 @@ type pageUser struct {
 
 func signIn(t *testing.T, e *apptest.Env, username string) *pageUser {
 	t.Helper()
-	b := e.NewBrowser()
-	if res := b.PostForm("/login", map[string][]string{"username": {username}, "password": {demo.Password}}, nil); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: %d", username, res.StatusCode)
-	}
+	b := e.SignIn(username)
 	page := b.Get("/")
 	m := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindSubmatch(page.Body)
 	if m == nil {

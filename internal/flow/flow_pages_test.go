@@ -14,7 +14,6 @@ import (
 	"github.com/guanjia/guanjia/internal/apptest"
 	"github.com/guanjia/guanjia/internal/db"
 	"github.com/guanjia/guanjia/internal/db/dbtest"
-	"github.com/guanjia/guanjia/internal/demo"
 	"github.com/guanjia/guanjia/internal/flow"
 )
 
@@ -27,10 +26,7 @@ type pageUser struct {
 
 func signIn(t *testing.T, e *apptest.Env, username string) *pageUser {
 	t.Helper()
-	b := e.NewBrowser()
-	if res := b.PostForm("/login", map[string][]string{"username": {username}, "password": {demo.Password}}, nil); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: %d", username, res.StatusCode)
-	}
+	b := e.SignIn(username)
 	page := b.Get("/")
 	m := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindSubmatch(page.Body)
 	if m == nil {

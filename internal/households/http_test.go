@@ -18,10 +18,7 @@ import (
 // browser signs a cookie client in through the login form.
 func browser(t *testing.T, e *apptest.Env, user string) *apptest.Browser {
 	t.Helper()
-	b := e.NewBrowser()
-	if res := b.PostForm("/login", map[string][]string{"username": {user}, "password": {"demo123"}}, nil); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: %d", user, res.StatusCode)
-	}
+	b := e.SignIn(user)
 	return b
 }
 

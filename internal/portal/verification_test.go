@@ -295,8 +295,7 @@ func TestVerificationPages(t *testing.T) {
 		v.multipart("/portal/join", fields, nil).status(http.StatusUnprocessableEntity).has("请上传证明照片", `value="9-0601"`, `value="蒋同住"`)
 		v.multipart("/portal/join", fields, map[string][][]byte{"file": {png}}).status(http.StatusCreated).has("等待管家审核")
 
-		staff := e.NewBrowser()
-		staff.PostForm("/login", map[string][]string{"username": {"butler"}, "password": {"demo123"}}, nil)
+		staff := e.SignIn("butler")
 		list := page{staff.Get("/verifications"), t}.status(200).has("9-0601", "蒋同住", "同住人", "137****3333", "mainnav").lacks(phone)
 		var id int64
 		d.Q(t.Context()).QueryRowContext(t.Context(), `SELECT id FROM portal_verifications`).Scan(&id)

@@ -167,8 +167,7 @@ func TestSLABoard(t *testing.T) {
 		} {
 			sc.run(t, e)
 		}
-		b := e.NewBrowser()
-		b.PostForm("/login", map[string][]string{"username": {"supervisor"}, "password": {"demo123"}}, nil)
+		b := e.SignIn("supervisor")
 		page := b.Get("/sla/board")
 		body := string(page.Body)
 		if page.StatusCode != 200 || !strings.Contains(body, `class="overdue"`) || !strings.Contains(body, "已超时") || !strings.Contains(body, "即将超时") || !strings.Contains(body, `hx-trigger="every 15s"`) {
@@ -192,8 +191,7 @@ func TestSLABoard(t *testing.T) {
 func TestSLAPolicyPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := apptest.Start(t, d)
-		b := e.NewBrowser()
-		b.PostForm("/login", map[string][]string{"username": {"admin"}, "password": {"demo123"}}, nil)
+		b := e.SignIn("admin")
 		page := b.Get("/sla/policies")
 		if page.StatusCode != 200 || !strings.Contains(string(page.Body), "物业报修") || !strings.Contains(string(page.Body), "业扩报装（居民）") {
 			t.Fatalf("list: %d", page.StatusCode)
